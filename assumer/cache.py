@@ -1,0 +1,165 @@
+"""The session cache: sessions in the keyring, a non-secret index beside it.
+
+keyring cannot list its entries, so ``list`` and ``clear`` read a small index
+(cache key -> profile, role, expiry; never a secret) under the XDG state dir.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from assumer import locking, paths, ui
+from assumer.credentials import DEFAULT_MIN_TTL, Credentials, format_timestamp
+from assumer.errors import KeyringError
+from assumer.store import KEYRING_FIX, NullStore, Store
+
+
+def min_ttl() -> int:
+    """``ASSUMER_MIN_TTL``: seconds a cached session must have left to be handed out (default 900)."""
+    raw = os.environ.get("ASSUMER_MIN_TTL")
+    if raw is None:
+        return DEFAULT_MIN_TTL
+    try:
+        value = int(raw)
+    except ValueError:
+        ui.warn(f"ignoring ASSUMER_MIN_TTL={raw!r}: not a number of seconds")
+        return DEFAULT_MIN_TTL
+    return max(value, 0)
+
+
+def cache_key(kind: str, parts: Iterable[Any]) -> str:
+    """A stable key from everything that changes what is cached (hashed: parts may be long)."""
+    digest = hashlib.sha256(json.dumps(list(parts), sort_keys=True, default=str).encode()).hexdigest()
+    return f"{kind}:{digest[:40]}"
+
+
+class Index:
+    """``index.json``: cache key -> {profile, role, kind, expiration}. Written atomically, 0600."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or paths.state_dir() / "index.json"
+
+    def load(self) -> dict[str, dict[str, str]]:
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            ui.warn(f"ignoring unreadable session index {self.path}: {exc}")
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _update(self, change) -> None:  # type: ignore[no-untyped-def]
+        paths.private_dir(self.path.parent)
+        with locking.single_flight("index", timeout=10):
+            entries = self.load()
+            change(entries)
+            paths.write_private_file(self.path, json.dumps(entries, indent=1, sort_keys=True))
+
+    def record(self, key: str, **meta: str) -> None:
+        def change(entries: dict) -> None:
+            entries[key] = meta
+
+        self._update(change)
+
+    def forget(self, keys: Iterable[str]) -> None:
+        doomed = set(keys)
+
+        def change(entries: dict) -> None:
+            for key in doomed:
+                entries.pop(key, None)
+
+        self._update(change)
+
+
+@dataclass
+class SessionCache:
+    """Cached credentials by key, in a :class:`Store`; degrades to no caching if the store fails."""
+
+    store: Store
+    index: Index | None = None
+    min_ttl: int = DEFAULT_MIN_TTL
+    _degraded: bool = field(default=False, repr=False)
+
+    def get(self, key: str, *, label: str) -> Credentials | None:
+        """The cached credentials for ``key`` (fresh or not), or None. A corrupt entry is discarded."""
+        try:
+            text = self.store.get(key)
+        except KeyringError as exc:
+            self._degrade(exc)
+            return None
+        if text is None:
+            return None
+        try:
+            return Credentials.from_json(text)
+        except ValueError as exc:
+            ui.warn(f"discarding a corrupt cached session for {label} ({exc}); a new one replaces it")
+            self.delete(key)
+            return None
+
+    def get_fresh(self, key: str, *, label: str, now: datetime) -> Credentials | None:
+        """The cached credentials if more than ``min_ttl`` seconds are left."""
+        cached = self.get(key, label=label)
+        return cached if cached is not None and cached.is_fresh(now, self.min_ttl) else None
+
+    def put(self, key: str, credentials: Credentials, *, profile: str, kind: str, detail: str = "") -> None:
+        """Store ``credentials``; on a keyring failure warn once and carry on uncached."""
+        try:
+            self.store.set(key, credentials.to_json())
+        except KeyringError as exc:
+            self._degrade(exc)
+            return
+        if self.index is not None and not isinstance(self.store, NullStore):
+            expiration = format_timestamp(credentials.expiration) if credentials.expiration else ""
+            self.index.record(key, profile=profile, kind=kind, detail=detail, expiration=expiration)
+
+    def put_text(self, key: str, text: str, *, profile: str, kind: str, detail: str, expiration: str) -> None:
+        """Store a non-credentials secret (an ECR token) the same way, with its index row."""
+        try:
+            self.store.set(key, text)
+        except KeyringError as exc:
+            self._degrade(exc)
+            return
+        if self.index is not None and not isinstance(self.store, NullStore):
+            self.index.record(key, profile=profile, kind=kind, detail=detail, expiration=expiration)
+
+    def get_text(self, key: str) -> str | None:
+        try:
+            return self.store.get(key)
+        except KeyringError as exc:
+            self._degrade(exc)
+            return None
+
+    def delete(self, key: str) -> None:
+        try:
+            self.store.delete(key)
+        except KeyringError as exc:
+            self._degrade(exc)
+        if self.index is not None:
+            self.index.forget([key])
+
+    def _degrade(self, exc: KeyringError) -> None:
+        if not self._degraded:
+            ui.warn(f"{exc.message}; continuing without the session cache ({KEYRING_FIX})")
+        self._degraded = True
+        self.store = NullStore()
+
+
+def clear(index: Index, store: Store, *, profile: str | None) -> list[str]:
+    """Delete cached sessions and tokens (all, or one profile's); returns the profiles cleared.
+
+    Long-term keys live under another service and are never touched here.
+    """
+    entries = index.load()
+    doomed = [key for key, meta in entries.items() if profile is None or meta.get("profile") == profile]
+    for key in doomed:
+        store.delete(key)
+    index.forget(doomed)
+    return sorted({entries[key].get("profile", "?") for key in doomed})

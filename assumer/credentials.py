@@ -1,0 +1,108 @@
+"""The Credentials value object, its (de)serialisation and expiry maths.
+
+Pure: no keyring, no network, no botocore.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+# Below this many seconds left, botocore re-runs a credential_process on every
+# call, so caching for less would make every SDK call pay for an AssumeRole.
+DEFAULT_MIN_TTL = 900
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (the clock every expiry is compared with)."""
+    return datetime.now(timezone.utc)
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse an ISO 8601 timestamp (``Z`` or an offset) into an aware UTC datetime."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, to the second, as AWS SDKs expect."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A set of AWS credentials; ``expiration`` is None for long-term keys."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+    expiration: datetime | None = None
+
+    def __repr__(self) -> str:  # never let a secret reach a log through repr()
+        return (
+            f"Credentials(access_key_id={self.access_key_id!r}, secret_access_key='***', "
+            f"session_token={'***' if self.session_token else None}, "
+            f"expiration={self.expiration!r})"
+        )
+
+    def seconds_left(self, now: datetime) -> float:
+        """Seconds until expiry (infinite for long-term keys)."""
+        if self.expiration is None:
+            return float("inf")
+        return (self.expiration - now).total_seconds()
+
+    def is_fresh(self, now: datetime, min_ttl: float = DEFAULT_MIN_TTL) -> bool:
+        """True while more than ``min_ttl`` seconds are left."""
+        return self.seconds_left(now) > min_ttl
+
+    def to_json(self) -> str:
+        """Serialise for the keyring (AWS field names, so the entry is self-describing)."""
+        data: dict[str, str] = {
+            "AccessKeyId": self.access_key_id,
+            "SecretAccessKey": self.secret_access_key,
+        }
+        if self.session_token:
+            data["SessionToken"] = self.session_token
+        if self.expiration is not None:
+            data["Expiration"] = format_timestamp(self.expiration)
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Credentials:
+        """Inverse of :meth:`to_json`; raises ValueError on anything malformed."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not JSON: {exc.msg}") from None
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return cls.from_mapping(data)
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> Credentials:
+        """Build from a mapping with AWS field names (an STS ``Credentials`` block)."""
+        key_id = data.get("AccessKeyId")
+        secret = data.get("SecretAccessKey")
+        token = data.get("SessionToken")
+        expiration = data.get("Expiration")
+        if not isinstance(key_id, str) or not key_id or not isinstance(secret, str) or not secret:
+            raise ValueError("AccessKeyId or SecretAccessKey missing")
+        if token is not None and not isinstance(token, str):
+            raise ValueError("SessionToken is not a string")
+        if isinstance(expiration, str):
+            expiration = parse_timestamp(expiration)
+        elif isinstance(expiration, datetime):
+            expiration = expiration.astimezone(timezone.utc)
+        elif expiration is not None:
+            raise ValueError("Expiration is not a timestamp")
+        return cls(key_id, secret, token or None, expiration)
+
+    def secrets(self) -> tuple[str, ...]:
+        """The values that must never reach argv, a log or a plain file."""
+        return tuple(v for v in (self.secret_access_key, self.session_token) if v)

@@ -1,0 +1,55 @@
+"""The single-flight lock: one process per cache key talks to STS, the rest wait.
+
+``flock`` is released by the kernel when its holder dies, so a killed process
+never blocks the next call. The wait has a timeout because the holder may be
+sitting at an MFA prompt.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+from assumer import paths, ui
+
+DEFAULT_TIMEOUT = 120.0
+_POLL = 0.02
+
+
+def lock_timeout() -> float:
+    """``ASSUMER_LOCK_TIMEOUT`` seconds (default 120), how long to wait for another process."""
+    try:
+        return float(os.environ.get("ASSUMER_LOCK_TIMEOUT", DEFAULT_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+
+
+@contextmanager
+def single_flight(name: str, *, timeout: float | None = None) -> Iterator[bool]:
+    """Hold the lock called ``name``; yields False if it could not be had in time.
+
+    On a timeout the caller goes ahead unlocked (a duplicate AssumeRole is better
+    than a hung shell), and says so.
+    """
+    wait = lock_timeout() if timeout is None else timeout
+    path = paths.lock_dir() / f"{name}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = True
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    ui.warn(f"another assumer has held {path} for {wait:.0f}s; going ahead without it")
+                    held = False
+                    break
+                time.sleep(_POLL)
+        yield held
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock

@@ -1,0 +1,62 @@
+"""``--debug`` logging on stderr, with every secret redacted.
+
+One filter on the one handler sees every record, botocore's included (botocore
+logs whole response bodies at DEBUG, and an STS response holds the secret key
+and the session token). Secrets are redacted two ways: known values registered
+as they appear, and patterns for the fields that carry them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+REDACTED = "***"
+
+_known: set[str] = set()
+_PATTERNS = [
+    # XML bodies (STS) and JSON bodies (credential_process, ECR tokens).
+    re.compile(r"(<(?:SecretAccessKey|SessionToken|authorizationToken)>)[^<]*(</)"),
+    re.compile(r'("(?:SecretAccessKey|SessionToken|Secret|Password|authorizationToken|secret_access_key|'
+               r'session_token|aws_secret_access_key|aws_session_token)"\s*:\s*")[^"]*(")', re.I),
+    # Python reprs of dicts and headers: 'SecretAccessKey': '...', 'X-Amz-Security-Token': '...'
+    re.compile(r"('(?:SecretAccessKey|SessionToken|Secret|Password|authorizationToken|X-Amz-Security-Token|"
+               r"TokenCode|aws_secret_access_key|aws_session_token)'\s*:\s*(?:b)?')[^']*(')", re.I),
+    # Query strings and form bodies.
+    re.compile(r"((?:TokenCode|SecretAccessKey|SessionToken|X-Amz-Security-Token)=)[^&\s'\"]*()", re.I),
+    # Authorization: AWS4-HMAC-SHA256 Credential=..., Signature=<hex>
+    re.compile(r"(Signature=)[0-9a-f]+()", re.I),
+]
+
+
+def register_secret(value: str | None) -> None:
+    """Redact ``value`` wherever it appears in a later log line or traceback."""
+    if value and len(value) >= 6:
+        _known.add(value)
+
+
+def redact(text: str) -> str:
+    """Remove every known secret and every secret-shaped field from ``text``."""
+    for secret in sorted(_known, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + REDACTED + m.group(2), text)
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats as usual, then redacts the whole line (message, args and traceback)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def enable_debug() -> None:
+    """Send DEBUG logs from assumer and botocore to stderr through the redactor."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG)

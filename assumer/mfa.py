@@ -1,0 +1,53 @@
+"""MFA codes: from the command line, from stdin, or a hidden prompt on the terminal.
+
+The prompt talks to ``/dev/tty``, not stdin/stderr: botocore captures a
+``credential_process`` child's stderr, so a prompt there would be invisible and
+the SDK would hang. Without a terminal it fails at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Callable
+
+from assumer.errors import AuthError, ConfigError
+
+_CODE = re.compile(r"^\d{6}$")
+
+CodeSource = Callable[[str, str], str]
+
+
+def check_code(code: str, where: str = "--mfa-code") -> str:
+    """An MFA code is six digits; anything else is a bad value (exit 3), caught before STS."""
+    code = code.strip()
+    if not _CODE.match(code):
+        raise ConfigError(f"{where}: an MFA code is 6 digits", hint="type the current code from the device")
+    return code
+
+
+def prompt_on_tty(serial: str, profile: str) -> str:
+    """Ask for the code on the controlling terminal with echo off."""
+    import termios
+
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        raise AuthError(
+            f"profile {profile!r} needs an MFA code and there is no terminal to ask on",
+            hint="pass --mfa-code CODE (or --mfa-code - to read it from stdin)",
+        ) from None
+    with open(fd, "r+b", buffering=0) as tty:
+        old = termios.tcgetattr(fd)
+        new = termios.tcgetattr(fd)
+        new[3] &= ~termios.ECHO
+        tty.write(f"MFA code for {serial} ({profile}): ".encode())
+        try:
+            termios.tcsetattr(fd, termios.TCSAFLUSH, new)
+            line = tty.readline()
+        finally:
+            termios.tcsetattr(fd, termios.TCSAFLUSH, old)
+            tty.write(b"\n")
+    if not line:
+        raise AuthError(f"no MFA code was entered for profile {profile!r}", hint="pass --mfa-code CODE")
+    return check_code(line.decode(errors="replace"), "the MFA prompt")

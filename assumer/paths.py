@@ -1,0 +1,77 @@
+"""Where assumer keeps its non-secret files (XDG base directories)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from assumer.errors import AssumerError
+
+
+def _xdg(variable: str, fallback: str) -> Path:
+    value = os.environ.get(variable)
+    if value and os.path.isabs(value):
+        return Path(value)
+    return Path(os.path.expanduser(fallback))
+
+
+def state_dir() -> Path:
+    """``$XDG_STATE_HOME/assumer``: the session index (no secrets)."""
+    return _xdg("XDG_STATE_HOME", "~/.local/state") / "assumer"
+
+
+def config_dir() -> Path:
+    """``$XDG_CONFIG_HOME/assumer``: the registry -> profile map for the Docker helper."""
+    return _xdg("XDG_CONFIG_HOME", "~/.config") / "assumer"
+
+
+def lock_dir() -> Path:
+    """A private (0700) directory for lock files: ``$XDG_RUNTIME_DIR/assumer``, else under the cache dir.
+
+    Refuses a directory that is a symlink, not ours, or open to others, since a
+    lock file there could be swapped by another user.
+    """
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isdir(runtime):
+        path = Path(runtime) / "assumer"
+    else:
+        path = _xdg("XDG_CACHE_HOME", "~/.cache") / "assumer" / "locks"
+    return private_dir(path)
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (mode 0700) if needed and check that only we can use it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+        info = os.lstat(path)
+    except OSError as exc:
+        raise AssumerError(f"cannot create {path}: {exc.strerror}", hint="check the directory's permissions") from None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise AssumerError(
+            f"{path} is not a private directory of this user",
+            hint="remove it, or make it a directory of yours with mode 0700",
+        )
+    return path
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write ``text`` atomically (temp file in the same directory, then rename), mode 0600."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise

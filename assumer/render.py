@@ -1,0 +1,168 @@
+"""Pure rendering: a session's variables -> text for bash, zsh, fish, PowerShell, dotenv, JSON.
+
+Every value is quoted for its target so that no value, however hostile, can run
+code. bash/zsh output also survives the unquoted form users type,
+``eval $(assumer env r)``: the command substitution is then split on white space
+and globbed before eval joins the words with single spaces, so each statement
+ends in ``;`` and no value carries raw white space or a glob character.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Iterable, Mapping
+
+from assumer.credentials import Credentials, format_timestamp
+
+SHELLS = ("bash", "zsh", "fish", "powershell", "dotenv", "json")
+
+CREDENTIAL_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+)
+# ASSUMER_KEY_ID records which AWS_ACCESS_KEY_ID assumer itself exported, so the
+# next assume can tell its own session from keys the user exported by hand.
+MARKER_VARIABLES = ("ASSUMER_PROFILE", "ASSUMER_EXPIRATION", "ASSUMER_KEY_ID")
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+# Removed on every assume: a profile variable would make SDKs ignore the keys.
+PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+ALL_VARIABLES = CREDENTIAL_VARIABLES + REGION_VARIABLES + MARKER_VARIABLES + PROFILE_VARIABLES
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_POSIX_SAFE = re.compile(r"^[A-Za-z0-9_.,:/@%+=-]+$")
+
+
+def session_variables(credentials: Credentials, profile: str, region: str | None) -> dict[str, str]:
+    """The variables that hand a session to a shell or a child process, in a stable order."""
+    variables = {
+        "AWS_ACCESS_KEY_ID": credentials.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
+    }
+    if credentials.session_token:
+        variables["AWS_SESSION_TOKEN"] = credentials.session_token
+    if credentials.expiration is not None:
+        variables["AWS_CREDENTIAL_EXPIRATION"] = format_timestamp(credentials.expiration)
+    if region:
+        variables["AWS_REGION"] = region
+        variables["AWS_DEFAULT_REGION"] = region
+    variables["ASSUMER_PROFILE"] = profile
+    if credentials.expiration is not None:
+        variables["ASSUMER_EXPIRATION"] = str(int(credentials.expiration.timestamp()))
+    variables["ASSUMER_KEY_ID"] = credentials.access_key_id
+    return variables
+
+
+def variables_to_unset(variables: Mapping[str, str]) -> list[str]:
+    """What an assume removes: the profile variables, and stale session fields it does not set."""
+    stale = [name for name in CREDENTIAL_VARIABLES + MARKER_VARIABLES if name not in variables]
+    return [*PROFILE_VARIABLES, *stale]
+
+
+def quote_posix(value: str) -> str:
+    """Quote for bash and zsh, safe both inside ``eval "$(...)"`` and unquoted ``eval $(...)``.
+
+    Safe values go bare; anything else becomes ``$'...'`` with every byte outside
+    the safe set written as ``\\xHH`` (UTF-8 bytes), which both shells decode
+    byte for byte and which holds no white space or glob character to split on.
+    """
+    if _POSIX_SAFE.match(value):
+        return value
+    out = []
+    for char in value:
+        if char.isascii() and (char.isalnum() or char in "_.,:/@%+=-"):
+            out.append(char)
+        else:
+            out.extend(f"\\x{byte:02x}" for byte in char.encode("utf-8", "surrogateescape"))
+    return "$'" + "".join(out) + "'"
+
+
+def quote_fish(value: str) -> str:
+    """Quote for fish: single quotes, with control characters as ``\\xHH`` outside them.
+
+    Keeping newlines out of the quoted text keeps each statement on one line, so
+    ``eval (assumer env)`` (which splits on newlines) works as well as ``| source``.
+    """
+    if _POSIX_SAFE.match(value):
+        return value
+    parts: list[str] = []
+    quoted: list[str] = []
+    for char in value:
+        if ord(char) < 0x20 or ord(char) == 0x7F:
+            if quoted:
+                parts.append("'" + "".join(quoted) + "'")
+                quoted = []
+            parts.append(f"\\x{ord(char):02x}")
+        else:
+            quoted.append("\\" + char if char in "\\'" else char)
+    if quoted or not parts:
+        parts.append("'" + "".join(quoted) + "'")
+    return "".join(parts)
+
+
+# PowerShell treats the typographic single quotes as quote characters as well.
+_PS_QUOTES = "'\u2018\u2019\u201a\u201b"
+
+
+def quote_powershell(value: str) -> str:
+    """Single-quoted PowerShell string; every quote character (ASCII or typographic) doubled."""
+    return "'" + "".join(c + c if c in _PS_QUOTES else c for c in value) + "'"
+
+
+def quote_dotenv(value: str) -> str:
+    """``KEY=value`` as docker --env-file and python-dotenv read it; double quotes when needed."""
+    if _POSIX_SAFE.match(value):
+        return value
+    escaped = (
+        value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("\n", "\\n").replace("\r", "\\r")
+    )
+    return f'"{escaped}"'
+
+
+def _check_names(names: Iterable[str]) -> None:
+    for name in names:
+        if not _NAME.match(name):  # names are ours, never user input: a bug if this fires
+            raise ValueError(f"invalid variable name {name!r}")
+
+
+def render(variables: Mapping[str, str], unset: Iterable[str], shell: str) -> str:
+    """Text that sets ``variables`` and removes ``unset`` in ``shell``."""
+    unset = list(unset)
+    _check_names([*variables, *unset])
+    if shell in ("bash", "zsh"):
+        lines = [f"unset {' '.join(unset)};"] if unset else []
+        lines += [f"export {name}={quote_posix(value)};" for name, value in variables.items()]
+    elif shell == "fish":
+        lines = [f"set -e -g {name};" for name in unset]
+        lines += [f"set -gx {name} {quote_fish(value)};" for name, value in variables.items()]
+    elif shell == "powershell":
+        lines = [f"Remove-Item Env:{name} -ErrorAction SilentlyContinue" for name in unset]
+        lines += [f"$Env:{name} = {quote_powershell(value)}" for name, value in variables.items()]
+    elif shell == "dotenv":
+        lines = [f"{name}={quote_dotenv(value)}" for name, value in variables.items()]
+    elif shell == "json":
+        return json.dumps(dict(variables), indent=2) + "\n"
+    else:
+        raise ValueError(f"unknown shell {shell!r}")
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def render_unset(shell: str) -> str:
+    """Text that removes every variable assumer sets (``assumer env --unset``)."""
+    return render({}, ALL_VARIABLES, shell)
+
+
+def credential_process_json(credentials: Credentials) -> str:
+    """The Version 1 document an SDK's ``credential_process`` expects."""
+    document: dict[str, object] = {
+        "Version": 1,
+        "AccessKeyId": credentials.access_key_id,
+        "SecretAccessKey": credentials.secret_access_key,
+    }
+    if credentials.session_token:
+        document["SessionToken"] = credentials.session_token
+    if credentials.expiration is not None:
+        document["Expiration"] = format_timestamp(credentials.expiration)
+    return json.dumps(document) + "\n"

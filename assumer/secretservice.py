@@ -1,0 +1,406 @@
+"""A lean, read-only path to the Secret Service for keyring's own entries.
+
+``keyring.get_password`` costs about 0.35 s of start-up here: backend detection
+imports every backend, scans every installed distribution's entry points and
+pulls in ``urllib.request`` through ``jaraco.context``. The lookup itself is a
+few D-Bus round trips. :func:`get_password` makes those round trips over
+``jeepney`` (already installed: secretstorage, and so keyring, depends on it)
+and answers only when it is certain that keyring would have read the same item
+from the same place: the default collection of the Secret Service, found by
+the attributes keyring's SecretService backend searches with. In every other
+case it raises :class:`Fallback` and the caller asks keyring itself.
+
+It never writes: storing and deleting stay with keyring, so the items are
+always exactly the ones keyring creates.
+
+The rules mirror keyring 24-25 (``keyring/core.py``, ``keyring/backend.py``,
+``keyring/backends/SecretService.py`` and ``chainer.py``); a keyring outside
+that range is "unexpected" and falls back until someone re-reads its source.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Mapping
+
+__all__ = ["Fallback", "get_password", "SECRET_SERVICE_BACKEND"]
+
+#: The fully-qualified name keyring uses for its Secret Service backend.
+SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
+
+# keyring majors whose detection and SecretService lookup this module mirrors.
+_KEYRING_MAJORS = range(24, 26)
+# keyring's SecretService backend refuses SecretStorage older than this.
+_MIN_SECRETSTORAGE = (3, 2)
+# Seconds to wait for each D-Bus reply before handing over to keyring.
+_CALL_TIMEOUT = 5.0
+
+_BUS_NAME = "org.freedesktop.secrets"
+_SERVICE_PATH = "/org/freedesktop/secrets"
+_DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
+_IFACE = "org.freedesktop.Secret."
+
+# The modules that define keyring's built-in backends. Any other class in
+# keyring's backend registry came from a plugin or from the application.
+_BUILTIN_BACKEND_MODULES = frozenset(
+    "keyring.backends." + name
+    for name in ("SecretService", "kwallet", "libsecret", "Windows", "macOS", "chainer", "fail", "null")
+)
+
+
+class Fallback(Exception):
+    """The lean path cannot answer for certain; use keyring itself."""
+
+
+def get_password(
+    service: str,
+    username: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    platform: str | None = None,
+    search_path: Iterable[str] | None = None,
+) -> str | None:
+    """Read what ``keyring.get_password(service, username)`` would return, without importing keyring.
+
+    Returns the secret, or None when keyring would return None (no such item).
+    Raises :class:`Fallback` whenever it is not certain keyring would read the
+    Secret Service default collection the same way, and on any failure at all
+    (that is the contract: the caller then runs keyring, which reports or
+    recovers in its own way, e.g. by prompting to unlock).
+
+    The keyword arguments exist for tests; they default to ``os.environ``,
+    ``sys.platform`` and ``sys.path``.
+    """
+    env = os.environ if environ is None else environ
+    try:
+        ensure_secret_service(
+            environ=env,
+            platform=sys.platform if platform is None else platform,
+            search_path=sys.path if search_path is None else search_path,
+        )
+        address = env.get("DBUS_SESSION_BUS_ADDRESS")
+        if not address:
+            # secretstorage refuses to start without it, so keyring's Secret
+            # Service is not viable and keyring would pick something else.
+            raise Fallback("DBUS_SESSION_BUS_ADDRESS is not set")
+        return _lookup(address, service, username)
+    except Fallback:
+        raise
+    except Exception as exc:
+        # Documented contract: anything unexpected means "ask keyring". The
+        # original error stays visible under --debug. No secret can be in it:
+        # decoding, the only step that touches the secret, is handled apart.
+        _log().debug("lean Secret Service read failed; falling back to keyring", exc_info=True)
+        raise Fallback(f"lean Secret Service read failed: {type(exc).__name__}") from exc
+
+
+def ensure_secret_service(
+    *, environ: Mapping[str, str], platform: str, search_path: Iterable[str]
+) -> None:
+    """Raise :class:`Fallback` unless keyring would pick its plain SecretService backend.
+
+    Mirrors keyring's order: a backend already chosen in this process, then
+    ``PYTHON_KEYRING_BACKEND``, then ``keyringrc.cfg``, then the highest
+    priority among the viable backends.
+    """
+    if not platform.startswith("linux"):
+        # keyring's config root and backend set differ elsewhere; not worth mirroring.
+        raise Fallback(f"platform {platform!r} is not Linux")
+    # KeyringBackend.__init__ copies every KEYRING_PROPERTY_<NAME> variable
+    # (matched anywhere in the name) onto the backend: preferred_collection or
+    # scheme would change where and how it searches.
+    for key in environ:
+        if "KEYRING_PROPERTY_" in key:
+            raise Fallback(f"{key} is set")
+    installed = _scan_installation(search_path)
+    if _in_process_choice() == "secretservice":
+        # keyring is loaded here and has settled on a plain SecretService
+        # backend; env, config and priorities no longer matter to it.
+        return
+    requested = environ.get("PYTHON_KEYRING_BACKEND")
+    if requested is not None:
+        # keyring loads exactly this name (no stripping) and stops looking.
+        if requested != SECRET_SERVICE_BACKEND:
+            raise Fallback(f"PYTHON_KEYRING_BACKEND is {requested!r}")
+        return
+    configured = _configured_backend(_config_path(environ))
+    if configured is not None:
+        if configured != SECRET_SERVICE_BACKEND:
+            raise Fallback(f"keyringrc.cfg names {configured!r}")
+        return
+    # No explicit choice: keyring takes the highest-priority viable backend.
+    if installed.rival:
+        raise Fallback(installed.rival)
+    _check_registered_backends()
+
+
+# --- what keyring in this process has already decided -----------------------------
+
+
+def _in_process_choice() -> str | None:
+    """Return "secretservice" if keyring, loaded here, already uses plain SecretService.
+
+    Raises Fallback if it has settled on anything else (a test fake set with
+    ``keyring.set_keyring``, a chainer, properties on the instance). Returns
+    None when keyring is not loaded or has not chosen yet.
+    """
+    core = sys.modules.get("keyring.core")
+    chosen = getattr(core, "_keyring_backend", None)
+    if chosen is None:
+        return None
+    kind = type(chosen)
+    # vars(): properties set on the instance (preferred_collection, scheme).
+    if f"{kind.__module__}.{kind.__qualname__}" != SECRET_SERVICE_BACKEND or vars(chosen):
+        raise Fallback("keyring in this process uses another backend or backend properties")
+    return "secretservice"
+
+
+def _check_registered_backends() -> None:
+    """Fallback if backend classes other than keyring's own are defined in this process.
+
+    keyring's detection considers every concrete KeyringBackend subclass that
+    exists in the process (its metaclass registers them on definition), not
+    only those found through entry points.
+    """
+    backend = sys.modules.get("keyring.backend")
+    base = getattr(backend, "KeyringBackend", None)
+    for cls in getattr(base, "_classes", ()):
+        if cls.__module__ not in _BUILTIN_BACKEND_MODULES:
+            raise Fallback(f"keyring backend {cls.__module__}.{cls.__qualname__} is defined here")
+
+
+# --- keyringrc.cfg --------------------------------------------------------------------
+
+
+def _config_path(environ: Mapping[str, str]) -> str:
+    """keyring's ``platform_.config_root() / 'keyringrc.cfg'`` on Linux."""
+    # `or`, not a default: keyring treats an empty XDG_CONFIG_HOME as unset.
+    root = environ.get("XDG_CONFIG_HOME") or os.path.join(_home(environ), ".config")
+    return os.path.join(root, "python_keyring", "keyringrc.cfg")
+
+
+def _home(environ: Mapping[str, str]) -> str:
+    # pathlib.Path.home() is os.path.expanduser("~"): HOME, else the password database.
+    home = environ.get("HOME")
+    if home:
+        return home
+    import pwd  # only when HOME is unset, which is rare
+
+    return pwd.getpwuid(os.getuid()).pw_dir
+
+
+def _configured_backend(path: str) -> str | None:
+    """The backend keyringrc.cfg at ``path`` makes keyring load, or None if it chooses none.
+
+    Reads the file the way ``keyring.core.load_config`` does: a
+    RawConfigParser, ``[backend] default-keyring`` stripped. A missing section
+    or option makes keyring go on to detection (None here). A ``keyring-path``
+    is prepended to sys.path, which can change which backends exist: that, a
+    malformed file or an unreadable one falls back.
+    """
+    if not os.path.exists(path):  # the common case: one stat, no parser import
+        return None
+    import configparser
+
+    config = configparser.RawConfigParser()
+    try:
+        # configparser.read skips a file it cannot open; keyring then proceeds as
+        # with an empty file, and so do we.
+        config.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        # keyring would raise here: let it, with its own message.
+        raise Fallback(f"{path} cannot be parsed: {type(exc).__name__}") from exc
+    if config.has_option("backend", "keyring-path"):
+        raise Fallback(f"{path} sets keyring-path")
+    if not config.has_option("backend", "default-keyring"):
+        return None
+    return config.get("backend", "default-keyring").strip()
+
+
+# --- what is installed ----------------------------------------------------------------
+
+
+class _Installation:
+    """What a scan of sys.path found that bears on keyring's choice."""
+
+    def __init__(self) -> None:
+        self.rival: str | None = None  # why another backend may outrank SecretService
+
+
+def _scan_installation(search_path: Iterable[str]) -> _Installation:
+    """Check the distributions on ``search_path`` without importlib.metadata.
+
+    keyring finds backends through the ``keyring.backends`` entry-point group
+    (its built-ins are registered there too), via importlib.metadata, which
+    lists every directory on sys.path, reads the metadata of every
+    distribution and costs tens of milliseconds to import alone. This is the
+    same walk, reduced to what decides the answer, at a few hundred
+    microseconds: one listdir per sys.path entry and one open per
+    ``*.dist-info``/``*.egg-info`` directory. It is conservative: a hit means
+    "maybe", never "no".
+
+    Raises Fallback when keyring or SecretStorage is absent, duplicated or of
+    an unexpected version (keyring would behave differently or fail).
+    Sets ``rival`` when a backend could outrank SecretService in detection:
+
+    * another distribution declares ``keyring.backends`` entry points
+      (keyrings.alt, a vendor backend): even one of lower priority makes
+      keyring's ChainerBackend viable at priority 10, which then also searches
+      the other backend when the Secret Service has no such item;
+    * ``dbus`` or ``gi`` is importable: keyring's KWallet backend (4.9, or 5.1
+      under KDE) or libsecret backend (4.8) may be viable, which again
+      brings in the chainer, or outranks SecretService outright.
+
+    Scanning all of sys.path, even for an explicit PYTHON_KEYRING_BACKEND or
+    config choice, costs about as much as deciding when to skip it, and keeps
+    the keyring/SecretStorage version checks in one place.
+    """
+    found = _Installation()
+    versions: dict[str, list[tuple[int, ...] | None]] = {"keyring": [], "secretstorage": []}
+    _check_meta_path()
+    for entry in search_path:
+        root = entry or "."  # importlib.metadata reads "" as the current directory
+        if root.endswith(".egg"):
+            raise Fallback(f"egg on sys.path: {entry}")
+        try:
+            names = os.listdir(root)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            # A zip file (importlib.metadata reads inside those) or an
+            # unreadable directory: cannot see what it holds.
+            raise Fallback(f"cannot list sys.path entry {entry!r}: {type(exc).__name__}") from exc
+        for name in names:
+            if found.rival is None and _is_module(name, ("dbus", "gi")):
+                found.rival = f"{name} on sys.path: KWallet or libsecret backend may be viable"
+            lower = name.lower()
+            if not lower.endswith((".dist-info", ".egg-info")):
+                continue
+            project, version = _parse_dist_name(lower)
+            if project in versions:
+                versions[project].append(version)
+            elif found.rival is None and _declares_backends(os.path.join(root, name)):
+                found.rival = f"{name} declares keyring backends"
+    _check_version("keyring", versions["keyring"], lambda v: v[0] in _KEYRING_MAJORS)
+    _check_version("SecretStorage", versions["secretstorage"], lambda v: v >= _MIN_SECRETSTORAGE)
+    return found
+
+
+def _check_meta_path() -> None:
+    """Fallback if an import hook can supply distributions that a sys.path walk misses.
+
+    importlib.metadata asks every ``sys.meta_path`` finder with a
+    ``find_distributions``. The standard PathFinder (and importlib_metadata's
+    own finder, once loaded) search sys.path, which the scan covers.
+    """
+    for finder in sys.meta_path:
+        if getattr(finder, "find_distributions", None) is None:
+            continue
+        module = getattr(finder, "__module__", "")
+        if module not in ("_frozen_importlib_external", "importlib.metadata", "importlib_metadata"):
+            raise Fallback(f"import hook {finder!r} may provide distributions")
+
+
+def _is_module(name: str, modules: tuple[str, ...]) -> bool:
+    """True if directory entry ``name`` could be imported as one of ``modules``."""
+    if name in modules:  # a package directory
+        return True
+    return name.split(".", 1)[0] in modules and name.endswith((".py", ".pyc", ".so"))
+
+
+def _parse_dist_name(lower: str) -> tuple[str, tuple[int, ...] | None]:
+    """``'secretstorage-3.5.0.dist-info'`` -> ``('secretstorage', (3, 5, 0))``.
+
+    The version is None when the name carries none (an old develop install)
+    or it does not start with plain numbers.
+    """
+    stem = lower.rsplit(".", 1)[0]
+    project, _, version = stem.partition("-")
+    project = project.replace("-", "_").replace(".", "_")
+    numbers = []
+    for part in version.split("-", 1)[0].split("."):
+        if not part.isdigit():
+            break
+        numbers.append(int(part))
+    return project, tuple(numbers) or None
+
+
+def _declares_backends(dist_dir: str) -> bool:
+    """True if this distribution's entry_points.txt may name the keyring.backends group."""
+    try:
+        with open(os.path.join(dist_dir, "entry_points.txt"), "rb") as file:
+            text = file.read()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
+        # The same errors importlib.metadata treats as "no entry points".
+        return False
+    # A substring test is a superset of the group header "[keyring.backends]".
+    return b"keyring.backends" in text.lower()
+
+
+def _check_version(label: str, found: list, acceptable) -> None:
+    if len(found) != 1:
+        raise Fallback(f"{len(found)} {label} distributions on sys.path")
+    version = found[0]
+    if version is None or not acceptable(version):
+        raise Fallback(f"{label} version {version} is not one this reader mirrors")
+
+
+# --- the D-Bus exchange ---------------------------------------------------------------
+
+
+def _lookup(address: str, service: str, username: str) -> str | None:
+    """Do what SecretService.Keyring.get_password does, minus prompts and encryption.
+
+    keyring: default collection (alias "default"); if locked, prompt to
+    unlock; SearchItems with exactly {"username", "service"} (the
+    "application" attribute is written but not searched); unlock the first
+    item; decode its secret as UTF-8. Here every prompt becomes a Fallback.
+    The session is "plain": the secret crosses only the local bus socket, and
+    Diffie-Hellman would need ``cryptography`` (slow to import). The Secret
+    Service closes the session when this connection goes away.
+    """
+    from jeepney import DBusAddress, HeaderFields, MessageType, Properties, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    def call(conn, message):
+        reply = conn.send_and_get_reply(message, timeout=_CALL_TIMEOUT)
+        if reply.header.message_type == MessageType.error:
+            # e.g. ServiceUnknown, UnknownObject (no default collection:
+            # keyring would create one), Secret.Error.IsLocked.
+            raise Fallback(f"D-Bus error {reply.header.fields.get(HeaderFields.error_name)}")
+        return reply.body
+
+    collection = DBusAddress(_DEFAULT_COLLECTION, _BUS_NAME, _IFACE + "Collection")
+    with open_dbus_connection(address) as conn:
+        (_signature, locked), = call(conn, Properties(collection).get("Locked"))
+        if locked is not False:
+            raise Fallback("the default collection is locked")
+        query = {"username": username, "service": service}
+        paths, = call(conn, new_method_call(collection, "SearchItems", "a{ss}", (query,)))
+        if not paths:
+            return None
+        secrets = DBusAddress(_SERVICE_PATH, _BUS_NAME, _IFACE + "Service")
+        _output, session = call(conn, new_method_call(secrets, "OpenSession", "sv", ("plain", ("s", ""))))
+        item = DBusAddress(paths[0], _BUS_NAME, _IFACE + "Item")
+        # A locked item answers GetSecret with IsLocked: a Fallback via call().
+        (_session, _params, value, _content_type), = call(
+            conn, new_method_call(item, "GetSecret", "o", (session,))
+        )
+    try:
+        secret: str | None = bytes(value).decode("utf-8")
+    except UnicodeDecodeError:
+        secret = None
+    if secret is None:
+        # keyring would raise its own error. Raised outside the except block so
+        # that nothing chains or logs the UnicodeDecodeError, which quotes a
+        # byte of the secret.
+        raise Fallback("the stored secret is not UTF-8")
+    return secret
+
+
+def _log():
+    # logging is imported only on the way to a fallback, which imports keyring anyway.
+    import logging
+
+    return logging.getLogger(__name__)

@@ -1,0 +1,115 @@
+"""Secret stores: the OS keyring (through keyring), and null/in-memory stand-ins.
+
+Reads try :mod:`assumer.secretservice` first, a lean Secret Service reader that
+answers in a fraction of keyring's start-up time and raises ``Fallback`` whenever
+keyring might read a different store; writes and every other platform go
+through keyring itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from assumer.errors import KeyringError
+
+log = logging.getLogger(__name__)
+
+SESSION_SERVICE = "assumer"
+KEYS_SERVICE = "assumer-keys"
+
+KEYRING_FIX = (
+    "start and unlock a Secret Service (e.g. gnome-keyring) in this login session, "
+    "or choose a backend with PYTHON_KEYRING_BACKEND"
+)
+
+
+class Store(Protocol):
+    """A place for secrets, addressed by (service, username)."""
+
+    def get(self, username: str) -> str | None: ...
+
+    def set(self, username: str, secret: str) -> None: ...
+
+    def delete(self, username: str) -> bool: ...
+
+
+class KeyringStore:
+    """The OS keyring under one service name."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+    def get(self, username: str) -> str | None:
+        try:
+            from assumer import secretservice
+        except ImportError:  # pragma: no cover - the lean reader is optional
+            secretservice = None  # type: ignore[assignment]
+        if secretservice is not None:
+            try:
+                return secretservice.get_password(self.service, username)
+            except secretservice.Fallback:
+                log.debug("lean Secret Service read fell back to keyring", exc_info=True)
+        keyring, errors = _keyring()
+        try:
+            return keyring.get_password(self.service, username)
+        except errors.KeyringError as exc:
+            raise _keyring_error("read from", exc) from None
+
+    def set(self, username: str, secret: str) -> None:
+        keyring, errors = _keyring()
+        try:
+            keyring.set_password(self.service, username, secret)
+        except errors.KeyringError as exc:
+            raise _keyring_error("write to", exc) from None
+
+    def delete(self, username: str) -> bool:
+        keyring, errors = _keyring()
+        try:
+            keyring.delete_password(self.service, username)
+        except errors.PasswordDeleteError:
+            return False
+        except errors.KeyringError as exc:
+            raise _keyring_error("delete from", exc) from None
+        return True
+
+
+def _keyring():  # type: ignore[no-untyped-def]
+    import keyring
+    import keyring.errors
+
+    return keyring, keyring.errors
+
+
+def _keyring_error(verb: str, exc: Exception) -> KeyringError:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return KeyringError(f"cannot {verb} the keyring: {detail}", hint=KEYRING_FIX)
+
+
+class MemoryStore:
+    """An in-memory store for unit tests of edge cases."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, str] = {}
+
+    def get(self, username: str) -> str | None:
+        return self.items.get(username)
+
+    def set(self, username: str, secret: str) -> None:
+        self.items[username] = secret
+
+    def delete(self, username: str) -> bool:
+        return self.items.pop(username, None) is not None
+
+
+class NullStore:
+    """A store that keeps nothing (``--no-cache``, or no usable keyring)."""
+
+    def get(self, username: str) -> str | None:
+        return None
+
+    def set(self, username: str, secret: str) -> None:
+        pass
+
+    def delete(self, username: str) -> bool:
+        return False

@@ -1,0 +1,193 @@
+"""STS calls (AssumeRole, GetSessionToken, GetCallerIdentity) through boto3.
+
+boto3 and botocore are imported inside the functions: a cache hit never needs
+them, and their import is most of a cold start. Every call has explicit time
+bounds, so an unreachable endpoint fails in seconds.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from assumer import logs
+from assumer.credentials import Credentials
+from assumer.errors import AssumerError, AuthError, ConfigError, NetworkError
+
+# Time bounds (documented in the README): connect 5 s, read 15 s, 3 attempts in
+# botocore's "standard" retry mode (throttling and transient errors retried with
+# backoff). An unreachable endpoint therefore fails in about 15 s at worst.
+CONNECT_TIMEOUT = float(os.environ.get("ASSUMER_CONNECT_TIMEOUT", "5"))
+READ_TIMEOUT = float(os.environ.get("ASSUMER_READ_TIMEOUT", "15"))
+MAX_ATTEMPTS = int(os.environ.get("ASSUMER_MAX_ATTEMPTS", "3"))
+# STS is global; with no region anywhere, botocore still needs one to sign.
+FALLBACK_REGION = "us-east-1"
+
+
+def client(service: str, credentials: Credentials | None, *, region: str | None, profile: str | None = None) -> Any:
+    """A boto3 client with assumer's time bounds; ``credentials`` None means the profile's own."""
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.Session(profile_name=profile, region_name=region or None)
+    config = Config(
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        region_name=region or session.region_name or FALLBACK_REGION,
+    )
+    if credentials is None:
+        return session.client(service, config=config)
+    return session.client(
+        service,
+        config=config,
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+        aws_session_token=credentials.session_token,
+    )
+
+
+def profile_credentials(profile: str) -> Credentials:
+    """What botocore finds for ``profile``: static keys, credential_process, SSO, web identity."""
+    import botocore.exceptions
+    import botocore.session
+
+    try:
+        session = botocore.session.Session(profile=profile)
+        found = session.get_credentials()
+    except botocore.exceptions.BotoCoreError as exc:
+        raise translate(exc, action=f"reading the credentials of profile {profile!r}", profile=profile) from None
+    if found is None:
+        raise ConfigError(
+            f"profile {profile!r} has neither role_arn nor credentials",
+            hint=f"store keys with 'assumer add {profile}', or add them to the AWS credentials file",
+        )
+    frozen = found.get_frozen_credentials()
+    expiry = getattr(found, "_expiry_time", None)
+    credentials = Credentials(frozen.access_key, frozen.secret_key, frozen.token, expiry)
+    for secret in credentials.secrets():
+        logs.register_secret(secret)
+    return credentials
+
+
+def assume_role(
+    *,
+    role_arn: str,
+    source: Credentials,
+    session_name: str,
+    duration: int,
+    region: str | None,
+    profile: str | None,
+    label: str,
+    external_id: str | None = None,
+    source_identity: str | None = None,
+    mfa_serial: str | None = None,
+    mfa_code: str | None = None,
+) -> Credentials:
+    """AssumeRole with ``source``; errors become one-line :class:`AssumerError`s naming ``label``."""
+    params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name, "DurationSeconds": duration}
+    if external_id:
+        params["ExternalId"] = external_id
+    if source_identity:
+        params["SourceIdentity"] = source_identity
+    if mfa_serial:
+        params["SerialNumber"] = mfa_serial
+        params["TokenCode"] = mfa_code
+    sts = client("sts", source, region=region, profile=profile)
+    try:
+        response = sts.assume_role(**params)
+    except Exception as exc:  # botocore's errors, translated below; anything else re-raised
+        raise translate(exc, action=f"assuming {role_arn} for profile {label!r}", profile=label,
+                        caller=source.access_key_id) from None
+    return _credentials(response)
+
+
+def get_session_token(
+    *, source: Credentials, duration: int, region: str | None, profile: str, mfa_serial: str | None, mfa_code: str | None
+) -> Credentials:
+    """GetSessionToken for a profile with long-term keys (with MFA when it names a device)."""
+    params: dict[str, Any] = {"DurationSeconds": duration}
+    if mfa_serial:
+        params["SerialNumber"] = mfa_serial
+        params["TokenCode"] = mfa_code
+    sts = client("sts", source, region=region, profile=profile)
+    try:
+        response = sts.get_session_token(**params)
+    except Exception as exc:
+        raise translate(exc, action=f"getting a session token for profile {profile!r}", profile=profile,
+                        caller=source.access_key_id) from None
+    return _credentials(response)
+
+
+def caller_identity(credentials: Credentials, *, region: str | None, profile: str | None, label: str) -> dict[str, str]:
+    """GetCallerIdentity: Account, Arn, UserId."""
+    sts = client("sts", credentials, region=region, profile=profile)
+    try:
+        response = sts.get_caller_identity()
+    except Exception as exc:
+        raise translate(exc, action=f"checking the session of profile {label!r}", profile=label,
+                        revoked_hint=True) from None
+    return {key: response[key] for key in ("Account", "Arn", "UserId")}
+
+
+def _credentials(response: dict[str, Any]) -> Credentials:
+    credentials = Credentials.from_mapping(response["Credentials"])
+    for secret in credentials.secrets():
+        logs.register_secret(secret)
+    return credentials
+
+
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403", "Forbidden"}
+_BAD_KEYS = {"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "InvalidAccessKeyId"}
+_EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
+_THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
+
+
+def translate(
+    exc: Exception, *, action: str, profile: str, caller: str | None = None, revoked_hint: bool = False
+) -> AssumerError:
+    """Turn a botocore exception into one clear line with the right exit code.
+
+    Errors are mapped by HTTP status as well as by code: moto (and some proxies)
+    answer a denial with a 403 and an HTML body, which botocore reports with
+    the status as the code.
+    """
+    import botocore.exceptions as bex
+
+    if isinstance(exc, bex.ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        message = str(error.get("Message", "")).strip().splitlines()[0] if error.get("Message") else code
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        refresh = f"; if the cached session was revoked, run with --refresh or 'assumer clear {profile}'"
+        if code in _EXPIRED:
+            return AuthError(f"{action}: the credentials have expired ({message})",
+                             hint="renew the source credentials" + (refresh if revoked_hint else ""))
+        if code in _BAD_KEYS:
+            return AuthError(f"{action}: the access key is not valid ({code})",
+                             hint="check the keys (assumer add PROFILE stores new ones)" + (refresh if revoked_hint else ""))
+        if code in _THROTTLED:
+            return NetworkError(f"{action}: throttled by AWS after {MAX_ATTEMPTS} attempts", hint="try again shortly")
+        if code in _DENIED or status == 403:
+            who = f" {caller} is not allowed:" if caller else ""
+            return AuthError(f"{action}: access denied:{who} {message}",
+                             hint="check the role's trust policy and the caller's sts:AssumeRole permission")
+        if "MultiFactorAuthentication" in message or "MFA" in message:
+            return AuthError(f"{action}: MFA failed: {message}", hint="check the code and the mfa_serial")
+        if code == "ValidationError":
+            return ConfigError(f"{action}: {message}", hint="check the profile's settings")
+        if status and status >= 500:
+            return NetworkError(f"{action}: AWS answered {status} {code}", hint="try again shortly")
+        return AuthError(f"{action}: {code}: {message}")
+    if isinstance(exc, (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError,
+                        bex.ConnectionClosedError)):
+        return NetworkError(f"{action}: cannot reach the endpoint ({exc})",
+                            hint="check the network, AWS_ENDPOINT_URL and the region")
+    if isinstance(exc, bex.NoCredentialsError):
+        return ConfigError(f"{action}: no source credentials found",
+                           hint="store keys with 'assumer add PROFILE' or configure the source profile")
+    if isinstance(exc, bex.ProfileNotFound):
+        return ConfigError(f"{action}: {exc}")
+    if isinstance(exc, bex.BotoCoreError):
+        return AuthError(f"{action}: {exc}")
+    raise exc
