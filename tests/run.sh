@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The project's test command: bash tests/run.sh [pytest arguments]
+#
+# Installs what the suite needs (Debian packages when missing, the venv in .venv),
+# then runs pytest inside a private dbus session with an unlocked gnome-keyring, so
+# the cache is tested against a real Secret Service. HOME is a throw-away directory
+# for the whole run. Exits with pytest's status; "no tests collected" is a failure.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=tools/setup.sh
+. "$REPO/tests/tools/setup.sh"
+assumer_setup
+
+# Nothing of the caller's AWS or assumer setup may leak into the tests.
+while read -r name; do unset "$name"; done < <(compgen -e | grep -E '^(AWS|ASSUMER)_' || true)
+unset XDG_CONFIG_HOME XDG_DATA_HOME XDG_STATE_HOME XDG_CACHE_HOME DBUS_SESSION_BUS_ADDRESS
+
+TEST_HOME=$(mktemp -d "${TMPDIR:-/tmp}/assumer-test-home.XXXXXX")
+trap 'rm -rf "$TEST_HOME"' EXIT
+mkdir -m 700 "$TEST_HOME/run"
+export HOME="$TEST_HOME" XDG_RUNTIME_DIR="$TEST_HOME/run"
+# conftest.py leaves the keyring daemon's own (encrypted) store out of secret scans.
+export TESTS_KEYRING_HOME="$TEST_HOME"
+export PATH="$VENV/bin:$PATH"
+
+cd "$REPO"
+status=0
+dbus-run-session -- sh -c \
+    'printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$0" -m pytest "$@"' \
+    "$VENV/bin/python" "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+    echo "tests/run.sh: pytest collected no tests; that is a failure" >&2
+    status=1
+fi
+exit "$status"
