@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from assumer import locking, logs, mfa, ui
 from assumer.cache import Index, SessionCache, cache_key, min_ttl
@@ -81,7 +81,9 @@ class Resolver:
         environ: Mapping[str, str],
         now: Callable[[], datetime],
         mfa_prompt: mfa.CodeSource,
+        sts_api: Any = None,
     ) -> None:
+        self.sts_api = sts_api
         self.cache = cache
         self.keys = keys
         self.options = options
@@ -146,9 +148,15 @@ class Resolver:
             return cached
         return None
 
-    def _fetch(self, target: Target) -> Credentials:
-        from assumer import sts
+    def _sts(self) -> Any:
+        if self.sts_api is None:
+            from assumer import sts  # boto3 is imported only on a cache miss
 
+            self.sts_api = sts
+        return self.sts_api
+
+    def _fetch(self, target: Target) -> Credentials:
+        sts = self._sts()
         if isinstance(target, RoleSpec):
             source, _ = self.credentials(target.source, as_target=False)
             duration = target.duration_seconds
@@ -215,9 +223,7 @@ class Resolver:
                 f"profile {source.profile!r} has neither role_arn nor credentials",
                 hint=f"store keys with 'assumer add {source.profile}', or add them to the AWS credentials file",
             )
-        from assumer import sts
-
-        return sts.profile_credentials(source.profile)
+        return self._sts().profile_credentials(source.profile)
 
     def _environment_credentials(self, source: Source) -> Credentials:
         env = self.environ
@@ -279,17 +285,21 @@ def get_session(
     environ: Mapping[str, str] | None = None,
     now: Callable[[], datetime] = utcnow,
     mfa_prompt: mfa.CodeSource = mfa.prompt_on_tty,
+    sts_api: Any = None,
 ) -> Session:
     """Credentials for profile ``name`` (or a role ARN with ``options.source_profile``)."""
     env = os.environ if environ is None else environ
     target = resolve(name, options, config=config, environ=env)
+    if cache is None or options.no_cache:
+        cache = session_cache(options)
     resolver = Resolver(
-        cache=cache or session_cache(options),
+        cache=cache,
         keys=keys or KeyringStore(KEYS_SERVICE),
         options=options,
         environ=env,
         now=now,
         mfa_prompt=mfa_prompt,
+        sts_api=sts_api,
     )
     credentials, cached = resolver.credentials(target, as_target=True)
     return Session(

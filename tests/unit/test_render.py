@@ -1,0 +1,95 @@
+"""Rendering: exact text per shell, so a change in quoting is a visible change."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from assumer.credentials import Credentials
+from assumer.render import (
+    credential_process_json,
+    quote_fish,
+    quote_posix,
+    quote_powershell,
+    render,
+    render_unset,
+    session_variables,
+    variables_to_unset,
+)
+
+EXPIRY = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+CREDS = Credentials("ASIAKEY", "sec/ret+", "tok=en", EXPIRY)
+
+
+def test_session_variables() -> None:
+    assert session_variables(CREDS, "r", "ap-northeast-1") == {
+        "AWS_ACCESS_KEY_ID": "ASIAKEY",
+        "AWS_SECRET_ACCESS_KEY": "sec/ret+",
+        "AWS_SESSION_TOKEN": "tok=en",
+        "AWS_CREDENTIAL_EXPIRATION": "2026-01-02T03:04:05Z",
+        "AWS_REGION": "ap-northeast-1",
+        "AWS_DEFAULT_REGION": "ap-northeast-1",
+        "ASSUMER_PROFILE": "r",
+        "ASSUMER_EXPIRATION": str(int(EXPIRY.timestamp())),
+        "ASSUMER_KEY_ID": "ASIAKEY",
+    }
+
+
+def test_long_term_keys_unset_the_stale_session_fields() -> None:
+    variables = session_variables(Credentials("AKIA", "s"), "u", None)
+    assert variables_to_unset(variables) == [
+        "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "ASSUMER_EXPIRATION",
+    ]
+
+
+VARS = {"A": "plain", "B": "it's $(x)\n"}
+
+
+@pytest.mark.parametrize(
+    ("shell", "expected"),
+    [
+        ("bash", "unset P;\nexport A=plain;\nexport B=$'it\\x27s\\x20\\x24\\x28x\\x29\\x0a';\n"),
+        ("zsh", "unset P;\nexport A=plain;\nexport B=$'it\\x27s\\x20\\x24\\x28x\\x29\\x0a';\n"),
+        ("fish", "set -e -g P;\nset -gx A plain;\nset -gx B 'it\\'s $(x)'\\x0a;\n"),
+        ("powershell", "Remove-Item Env:P -ErrorAction SilentlyContinue\n$Env:A = 'plain'\n$Env:B = 'it''s $(x)\n'\n"),
+        ("dotenv", 'A=plain\nB="it\'s \\$(x)\\n"\n'),
+        ("json", '{\n  "A": "plain",\n  "B": "it\'s $(x)\\n"\n}\n'),
+    ],
+)
+def test_render_exact(shell: str, expected: str) -> None:
+    assert render(VARS, ["P"], shell) == expected
+
+
+def test_powershell_doubles_typographic_quotes() -> None:
+    assert quote_powershell("a\u2018b\u2019c'd\u201ae\u201bf") == "'a\u2018\u2018b\u2019\u2019c''d\u201a\u201ae\u201b\u201bf'"
+
+
+def test_posix_quoting_keeps_no_whitespace_or_glob_for_unquoted_eval() -> None:
+    quoted = quote_posix("a b\t*?[x]\u00e9")
+    assert not any(c.isspace() for c in quoted) and not set("*?[]") & set(quoted)
+    assert quoted == "$'a\\x20b\\x09\\x2a\\x3f\\x5bx\\x5d\\xc3\\xa9'"
+
+
+def test_fish_quoting_keeps_each_statement_on_one_line() -> None:
+    assert "\n" not in quote_fish("a\nb\\c'")
+    assert quote_fish("") == "''"
+    assert quote_posix("") == "$''"
+
+
+def test_unset_covers_every_variable() -> None:
+    text = render_unset("bash")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN", "AWS_REGION", "ASSUMER_PROFILE", "AWS_PROFILE"):
+        assert name in text
+
+
+def test_render_rejects_unknown_shell() -> None:
+    with pytest.raises(ValueError):
+        render({}, [], "tcsh")
+
+
+def test_credential_process_document() -> None:
+    assert credential_process_json(CREDS) == (
+        '{"Version": 1, "AccessKeyId": "ASIAKEY", "SecretAccessKey": "sec/ret+", '
+        '"SessionToken": "tok=en", "Expiration": "2026-01-02T03:04:05Z"}\n'
+    )
