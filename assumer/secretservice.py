@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["Fallback", "get_password", "SECRET_SERVICE_BACKEND"]
+__all__ = ["SECRET_SERVICE_BACKEND", "Fallback", "get_password"]
 
 #: The fully-qualified name keyring uses for its Secret Service backend.
 SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
@@ -60,6 +60,8 @@ def get_password(
     environ: Mapping[str, str] | None = None,
     platform: str | None = None,
     search_path: Iterable[str] | None = None,
+    modules: Mapping[str, object] | None = None,
+    meta_path: Sequence[object] | None = None,
 ) -> str | None:
     """Read what ``keyring.get_password(service, username)`` would return, without importing keyring.
 
@@ -69,22 +71,24 @@ def get_password(
     (that is the contract: the caller then runs keyring, which reports or
     recovers in its own way, e.g. by prompting to unlock).
 
-    The keyword arguments exist for tests; they default to ``os.environ``,
-    ``sys.platform`` and ``sys.path``.
+    The keyword arguments exist for tests; they default to this process's
+    ``os.environ``, ``sys.platform``, ``sys.path``, ``sys.modules`` and
+    ``sys.meta_path``.
     """
     env = os.environ if environ is None else environ
     try:
-        ensure_secret_service(
-            environ=env,
-            platform=sys.platform if platform is None else platform,
-            search_path=sys.path if search_path is None else search_path,
+        miss_is_final = ensure_secret_service(
+            environ=env, platform=platform, search_path=search_path, modules=modules, meta_path=meta_path
         )
         address = env.get("DBUS_SESSION_BUS_ADDRESS")
         if not address:
             # secretstorage refuses to start without it, so keyring's Secret
             # Service is not viable and keyring would pick something else.
             raise Fallback("DBUS_SESSION_BUS_ADDRESS is not set")
-        return _lookup(address, service, username)
+        secret = _lookup(address, service, username)
+        if secret is None and not miss_is_final:
+            raise Fallback("not in the Secret Service; keyring's chainer would ask the next backend")
+        return secret
     except Fallback:
         raise
     except Exception as exc:
@@ -96,14 +100,26 @@ def get_password(
 
 
 def ensure_secret_service(
-    *, environ: Mapping[str, str], platform: str, search_path: Iterable[str]
-) -> None:
-    """Raise :class:`Fallback` unless keyring would pick its plain SecretService backend.
+    *,
+    environ: Mapping[str, str] | None = None,
+    platform: str | None = None,
+    search_path: Iterable[str] | None = None,
+    modules: Mapping[str, object] | None = None,
+    meta_path: Sequence[object] | None = None,
+) -> bool:
+    """Raise :class:`Fallback` unless keyring would ask its SecretService backend first.
 
     Mirrors keyring's order: a backend already chosen in this process, then
     ``PYTHON_KEYRING_BACKEND``, then ``keyringrc.cfg``, then the highest
-    priority among the viable backends.
+    priority among the viable backends. Returns True when SecretService is
+    keyring's only store (its "no such item" is keyring's answer), False when
+    keyring's ChainerBackend would put it first but try lower-priority
+    built-in backends after a miss (its hits are still keyring's answer).
+    Parameters as for :func:`get_password`.
     """
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    modules = sys.modules if modules is None else modules
     if not platform.startswith("linux"):
         # keyring's config root and backend set differ elsewhere; not worth mirroring.
         raise Fallback(f"platform {platform!r} is not Linux")
@@ -113,39 +129,59 @@ def ensure_secret_service(
     for key in environ:
         if "KEYRING_PROPERTY_" in key:
             raise Fallback(f"{key} is set")
-    installed = _scan_installation(search_path)
-    if _in_process_choice() == "secretservice":
+    installed = _scan_installation(
+        sys.path if search_path is None else search_path,
+        sys.meta_path if meta_path is None else meta_path,
+    )
+    if _in_process_choice(modules) == "secretservice":
         # keyring is loaded here and has settled on a plain SecretService
         # backend; env, config and priorities no longer matter to it.
-        return
+        return True
     requested = environ.get("PYTHON_KEYRING_BACKEND")
     if requested is not None:
         # keyring loads exactly this name (no stripping) and stops looking.
         if requested != SECRET_SERVICE_BACKEND:
             raise Fallback(f"PYTHON_KEYRING_BACKEND is {requested!r}")
-        return
+        return True
     configured = _configured_backend(_config_path(environ))
     if configured is not None:
         if configured != SECRET_SERVICE_BACKEND:
             raise Fallback(f"keyringrc.cfg names {configured!r}")
-        return
-    # No explicit choice: keyring takes the highest-priority viable backend.
-    if installed.rival:
-        raise Fallback(installed.rival)
-    _check_registered_backends()
+        return True
+    return _detected(installed, environ, modules)
+
+
+def _detected(installed: _Installation, environ: Mapping[str, str], modules: Mapping[str, object]) -> bool:
+    """keyring's detection: ``max(viable backends, key=priority)``.
+
+    On Linux the built-ins are SecretService (5), KWallet (4.9, or 5.1 when
+    XDG_CURRENT_DESKTOP includes KDE; needs the ``dbus`` module), libsecret
+    (4.8; needs ``gi``), fail (0) and null (-1); Windows and macOS are not
+    viable. The chainer takes priority 10 as soon as two viable backends have
+    a priority above 0, and then asks them in priority order. A third-party
+    backend's priority is unknown without importing it, so any falls back.
+    """
+    if installed.plugin:
+        raise Fallback(installed.plugin)
+    _check_registered_backends(modules)
+    if installed.has_dbus and "KDE" in environ.get("XDG_CURRENT_DESKTOP", "").split(":"):
+        raise Fallback("dbus is importable under KDE: KWallet (5.1) may outrank SecretService (5)")
+    # dbus or gi present: KWallet or libsecret may be viable, which makes the
+    # chainer run them after SecretService.
+    return not (installed.has_dbus or installed.has_gi)
 
 
 # --- what keyring in this process has already decided -----------------------------
 
 
-def _in_process_choice() -> str | None:
+def _in_process_choice(modules: Mapping[str, object]) -> str | None:
     """Return "secretservice" if keyring, loaded here, already uses plain SecretService.
 
     Raises Fallback if it has settled on anything else (a test fake set with
     ``keyring.set_keyring``, a chainer, properties on the instance). Returns
     None when keyring is not loaded or has not chosen yet.
     """
-    core = sys.modules.get("keyring.core")
+    core = modules.get("keyring.core")
     chosen = getattr(core, "_keyring_backend", None)
     if chosen is None:
         return None
@@ -156,14 +192,14 @@ def _in_process_choice() -> str | None:
     return "secretservice"
 
 
-def _check_registered_backends() -> None:
+def _check_registered_backends(modules: Mapping[str, object]) -> None:
     """Fallback if backend classes other than keyring's own are defined in this process.
 
     keyring's detection considers every concrete KeyringBackend subclass that
     exists in the process (its metaclass registers them on definition), not
     only those found through entry points.
     """
-    backend = sys.modules.get("keyring.backend")
+    backend = modules.get("keyring.backend")
     base = getattr(backend, "KeyringBackend", None)
     for cls in getattr(base, "_classes", ()):
         if cls.__module__ not in _BUILTIN_BACKEND_MODULES:
@@ -225,10 +261,12 @@ class _Installation:
     """What a scan of sys.path found that bears on keyring's choice."""
 
     def __init__(self) -> None:
-        self.rival: str | None = None  # why another backend may outrank SecretService
+        self.plugin: str | None = None  # a distribution that declares keyring backends
+        self.has_dbus = False  # KWallet's dependency is importable
+        self.has_gi = False  # libsecret's dependency is importable
 
 
-def _scan_installation(search_path: Iterable[str]) -> _Installation:
+def _scan_installation(search_path: Iterable[str], meta_path: Sequence[object]) -> _Installation:
     """Check the distributions on ``search_path`` without importlib.metadata.
 
     keyring finds backends through the ``keyring.backends`` entry-point group
@@ -242,15 +280,14 @@ def _scan_installation(search_path: Iterable[str]) -> _Installation:
 
     Raises Fallback when keyring or SecretStorage is absent, duplicated or of
     an unexpected version (keyring would behave differently or fail).
-    Sets ``rival`` when a backend could outrank SecretService in detection:
+    Records what could join SecretService in detection:
 
-    * another distribution declares ``keyring.backends`` entry points
-      (keyrings.alt, a vendor backend): even one of lower priority makes
-      keyring's ChainerBackend viable at priority 10, which then also searches
-      the other backend when the Secret Service has no such item;
-    * ``dbus`` or ``gi`` is importable: keyring's KWallet backend (4.9, or 5.1
-      under KDE) or libsecret backend (4.8) may be viable, which again
-      brings in the chainer, or outranks SecretService outright.
+    * ``plugin``: another distribution declares ``keyring.backends`` entry
+      points (keyrings.alt, a vendor backend). Its priority is unknown; even a
+      low one makes keyring's ChainerBackend viable at priority 10, which then
+      also searches it when the Secret Service has no such item;
+    * ``has_dbus`` / ``has_gi``: the module keyring's KWallet / libsecret
+      backend needs is importable, so that backend may be viable.
 
     Scanning all of sys.path, even for an explicit PYTHON_KEYRING_BACKEND or
     config choice, costs about as much as deciding when to skip it, and keeps
@@ -258,7 +295,7 @@ def _scan_installation(search_path: Iterable[str]) -> _Installation:
     """
     found = _Installation()
     versions: dict[str, list[tuple[int, ...] | None]] = {"keyring": [], "secretstorage": []}
-    _check_meta_path()
+    _check_meta_path(meta_path)
     for entry in search_path:
         root = entry or "."  # importlib.metadata reads "" as the current directory
         if root.endswith(".egg"):
@@ -272,29 +309,29 @@ def _scan_installation(search_path: Iterable[str]) -> _Installation:
             # unreadable directory: cannot see what it holds.
             raise Fallback(f"cannot list sys.path entry {entry!r}: {type(exc).__name__}") from exc
         for name in names:
-            if found.rival is None and _is_module(name, ("dbus", "gi")):
-                found.rival = f"{name} on sys.path: KWallet or libsecret backend may be viable"
+            found.has_dbus = found.has_dbus or _is_module(name, "dbus")
+            found.has_gi = found.has_gi or _is_module(name, "gi")
             lower = name.lower()
             if not lower.endswith((".dist-info", ".egg-info")):
                 continue
             project, version = _parse_dist_name(lower)
             if project in versions:
                 versions[project].append(version)
-            elif found.rival is None and _declares_backends(os.path.join(root, name)):
-                found.rival = f"{name} declares keyring backends"
+            elif found.plugin is None and _declares_backends(os.path.join(root, name)):
+                found.plugin = f"{name} declares keyring backends"
     _check_version("keyring", versions["keyring"], lambda v: v[0] in _KEYRING_MAJORS)
     _check_version("SecretStorage", versions["secretstorage"], lambda v: v >= _MIN_SECRETSTORAGE)
     return found
 
 
-def _check_meta_path() -> None:
+def _check_meta_path(meta_path: Sequence[object]) -> None:
     """Fallback if an import hook can supply distributions that a sys.path walk misses.
 
     importlib.metadata asks every ``sys.meta_path`` finder with a
     ``find_distributions``. The standard PathFinder (and importlib_metadata's
     own finder, once loaded) search sys.path, which the scan covers.
     """
-    for finder in sys.meta_path:
+    for finder in meta_path:
         if getattr(finder, "find_distributions", None) is None:
             continue
         module = getattr(finder, "__module__", "")
@@ -302,11 +339,11 @@ def _check_meta_path() -> None:
             raise Fallback(f"import hook {finder!r} may provide distributions")
 
 
-def _is_module(name: str, modules: tuple[str, ...]) -> bool:
-    """True if directory entry ``name`` could be imported as one of ``modules``."""
-    if name in modules:  # a package directory
+def _is_module(name: str, module: str) -> bool:
+    """True if directory entry ``name`` could be imported as top-level ``module``."""
+    if name == module:  # a package directory
         return True
-    return name.split(".", 1)[0] in modules and name.endswith((".py", ".pyc", ".so"))
+    return name.split(".", 1)[0] == module and name.endswith((".py", ".pyc", ".so"))
 
 
 def _parse_dist_name(lower: str) -> tuple[str, tuple[int, ...] | None]:
@@ -338,7 +375,10 @@ def _declares_backends(dist_dir: str) -> bool:
     return b"keyring.backends" in text.lower()
 
 
-def _check_version(label: str, found: list, acceptable) -> None:
+def _check_version(
+    label: str, found: list[tuple[int, ...] | None], acceptable: Callable[[tuple[int, ...]], bool]
+) -> None:
+    """Fallback unless exactly one distribution of ``label`` is present, of an acceptable version."""
     if len(found) != 1:
         raise Fallback(f"{len(found)} {label} distributions on sys.path")
     version = found[0]
@@ -373,18 +413,18 @@ def _lookup(address: str, service: str, username: str) -> str | None:
 
     collection = DBusAddress(_DEFAULT_COLLECTION, _BUS_NAME, _IFACE + "Collection")
     with open_dbus_connection(address) as conn:
-        (_signature, locked), = call(conn, Properties(collection).get("Locked"))
+        ((_signature, locked),) = call(conn, Properties(collection).get("Locked"))
         if locked is not False:
             raise Fallback("the default collection is locked")
         query = {"username": username, "service": service}
-        paths, = call(conn, new_method_call(collection, "SearchItems", "a{ss}", (query,)))
+        (paths,) = call(conn, new_method_call(collection, "SearchItems", "a{ss}", (query,)))
         if not paths:
             return None
         secrets = DBusAddress(_SERVICE_PATH, _BUS_NAME, _IFACE + "Service")
         _output, session = call(conn, new_method_call(secrets, "OpenSession", "sv", ("plain", ("s", ""))))
         item = DBusAddress(paths[0], _BUS_NAME, _IFACE + "Item")
         # A locked item answers GetSecret with IsLocked: a Fallback via call().
-        (_session, _params, value, _content_type), = call(
+        ((_session, _params, value, _content_type),) = call(
             conn, new_method_call(item, "GetSecret", "o", (session,))
         )
     try:

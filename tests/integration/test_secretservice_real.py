@@ -1,0 +1,258 @@
+"""The lean reader against the real Secret Service of the suite (gnome-keyring on the
+dbus session that tests/run.sh starts).
+
+Most reads run in a fresh ``python -c`` process, as the CLI would: that is where the
+reader makes its own decision (this pytest process has keyring loaded already).
+Items are written only by keyring, since the reader never writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+SERVICE = "assumer-secretservice-test"  # not one of assumer's: nothing else here touches it
+BUS = "org.freedesktop.secrets"
+SECRETS = "/org/freedesktop/secrets"
+# gnome-keyring's own interface for unlocking and creating without a prompt.
+GNOME_INTERNAL = "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface"
+
+READER = """
+import json, logging, sys
+if sys.argv[3:] == ["--debug"]:
+    logging.basicConfig(level=logging.DEBUG)
+from assumer.secretservice import Fallback, get_password
+try:
+    result = {"secret": get_password(sys.argv[1], sys.argv[2])}
+except Fallback as exc:
+    result = {"fallback": str(exc)}
+print(json.dumps(result))
+"""
+
+
+@pytest.fixture(autouse=True)
+def secret_service(tmp_path: Path) -> Iterator[None]:
+    """Fail (not skip) without a session bus; remove this module's items afterwards."""
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        pytest.fail(
+            "DBUS_SESSION_BUS_ADDRESS is unset: these tests need the dbus session with "
+            "gnome-keyring that `bash tests/run.sh` starts",
+            pytrace=False,
+        )
+    import keyring
+
+    chosen = type(keyring.get_keyring())
+    assert f"{chosen.__module__}.{chosen.__qualname__}" == "keyring.backends.SecretService.Keyring", (
+        f"keyring chose {chosen}, not the Secret Service: the comparison would be meaningless"
+    )
+    yield
+    delete_items({"service": SERVICE})
+
+
+def delete_items(attributes: dict[str, str]) -> None:
+    import secretstorage
+
+    with secretstorage.dbus_init() as connection:
+        for item in secretstorage.search_items(connection, attributes):
+            item.delete()
+
+
+def lean_read(
+    username: str, *, env: dict[str, str] | None = None, cwd: Path | None = None, debug: bool = False
+) -> dict:
+    """get_password(SERVICE, username) in a fresh process: {"secret": ...} or {"fallback": why}.
+
+    With ``debug`` the process logs at DEBUG level and its stderr is in "log".
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", READER, SERVICE, username, *(["--debug"] if debug else [])],
+        env=os.environ if env is None else env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,  # a prompt or a hang must fail the test, not stall the suite
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    if debug:
+        result["log"] = done.stderr
+    return result
+
+
+# -- reading what keyring wrote --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "AKIAEXAMPLE/secret+session==",
+        "päss—ワード ✓ 🔑",  # non-ASCII, multi-byte, outside the BMP
+        "x" * 65536 + "end",  # far longer than any session (about 2 KiB of JSON)
+        '{"AccessKeyId": "A", "SessionToken": "line1\\nline2"}\n',
+        "",
+    ],
+    ids=["ascii", "non-ascii", "long", "json", "empty"],
+)
+def test_reads_what_keyring_wrote(value: str, tmp_path: Path) -> None:
+    import keyring
+
+    keyring.set_password(SERVICE, "user", value)
+    assert lean_read("user", cwd=tmp_path) == {"secret": value}
+    assert keyring.get_password(SERVICE, "user") == value
+
+
+def test_missing_item_is_none_like_keyring(tmp_path: Path) -> None:
+    import keyring
+
+    keyring.set_password(SERVICE, "someone-else", "v")
+    assert lean_read("absent", cwd=tmp_path) == {"secret": None}
+    assert keyring.get_password(SERVICE, "absent") is None
+
+
+def test_an_overwritten_item_reads_the_new_value(tmp_path: Path) -> None:
+    import keyring
+
+    keyring.set_password(SERVICE, "user", "old")
+    keyring.set_password(SERVICE, "user", "new")
+    assert lean_read("user", cwd=tmp_path) == {"secret": "new"}
+
+
+def test_a_deleted_item_is_gone(tmp_path: Path) -> None:
+    import keyring
+
+    keyring.set_password(SERVICE, "user", "v")
+    keyring.delete_password(SERVICE, "user")
+    assert lean_read("user", cwd=tmp_path) == {"secret": None}
+
+
+def test_several_matching_items_give_what_keyring_gives(tmp_path: Path) -> None:
+    # keyring searches by service and username only and takes the first match; an
+    # item with other extra attributes matches as well.
+    import keyring
+    import secretstorage
+
+    keyring.set_password(SERVICE, "user", "from keyring")
+    with secretstorage.dbus_init() as connection:
+        collection = secretstorage.get_default_collection(connection)
+        attributes = {"service": SERVICE, "username": "user", "application": "another tool"}
+        collection.create_item("another", attributes, b"from another tool")
+    assert lean_read("user", cwd=tmp_path) == {"secret": keyring.get_password(SERVICE, "user")}
+
+
+def test_in_this_process_with_keyring_already_loaded() -> None:
+    import keyring
+
+    from assumer.secretservice import get_password
+
+    keyring.set_password(SERVICE, "user", "in-process")
+    assert get_password(SERVICE, "user") == "in-process"
+    assert get_password(SERVICE, "absent") is None
+
+
+def test_explicit_python_keyring_backend_is_honoured(tmp_path: Path) -> None:
+    import keyring
+
+    keyring.set_password(SERVICE, "user", "v")
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.SecretService.Keyring"}
+    assert lean_read("user", env=env, cwd=tmp_path) == {"secret": "v"}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    assert "PYTHON_KEYRING_BACKEND" in lean_read("user", env=env, cwd=tmp_path)["fallback"]
+
+
+# -- handing over to keyring -----------------------------------------------------------------
+
+
+def test_no_session_bus_address_falls_back(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    assert "DBUS_SESSION_BUS_ADDRESS" in lean_read("user", env=env, cwd=tmp_path)["fallback"]
+
+
+def test_a_secret_that_is_not_utf8_falls_back_without_quoting_it(tmp_path: Path) -> None:
+    import secretstorage
+
+    with secretstorage.dbus_init() as connection:
+        collection = secretstorage.get_default_collection(connection)
+        attributes = {"service": SERVICE, "username": "binary", "application": "Python keyring library"}
+        collection.create_item("binary", attributes, b"\xff\xfeTOPSECRET\xff")
+    result = lean_read("binary", cwd=tmp_path, debug=True)
+    assert "not UTF-8" in result["fallback"]
+    for shown in (result["fallback"], result["log"]):
+        assert "TOPSECRET" not in shown and "xff" not in shown and "0xfe" not in shown
+
+
+@pytest.fixture
+def locked_default_collection() -> Iterator[None]:
+    """Point the "default" alias at a new collection holding an item, then lock it.
+
+    The suite's own login collection is never locked: unlocking needs its password,
+    which belongs to tests/run.sh. This collection has a password of its own, so the
+    fixture can always unlock and delete it, and it restores the alias whatever happens.
+    """
+    import keyring
+    import secretstorage
+    from secretstorage.util import DBusAddressWrapper
+
+    password = b"assumer-test-collection"
+    with secretstorage.dbus_init() as connection:
+        service = DBusAddressWrapper(SECRETS, "org.freedesktop.Secret.Service", connection)
+        internal = DBusAddressWrapper(SECRETS, GNOME_INTERNAL, connection)
+        (original,) = service.call("ReadAlias", "s", "default")
+        _, session = service.call("OpenSession", "sv", "plain", ("s", ""))
+        secret = (session, b"", password, "text/plain")
+        label = {"org.freedesktop.Secret.Collection.Label": ("s", "assumer lean reader test")}
+        (path,) = internal.call("CreateWithMasterPassword", "a{sv}(oayays)", label, secret)
+        try:
+            service.call("SetAlias", "so", "default", path)
+            keyring.set_password(SERVICE, "user", "behind the lock")  # into the new collection
+            service.call("Lock", "ao", [path])
+            assert secretstorage.Collection(connection, path).is_locked()
+            yield
+        finally:
+            service.call("SetAlias", "so", "default", original)
+            internal.call("UnlockWithMasterPassword", "o(oayays)", path, secret)
+            secretstorage.Collection(connection, path).delete()
+        assert secretstorage.get_default_collection(connection).collection_path  # alias works again
+
+
+def test_a_locked_collection_falls_back_at_once_without_prompting(
+    locked_default_collection, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    result = lean_read("user", cwd=tmp_path)
+    assert "locked" in result["fallback"]
+    assert time.monotonic() - started < 10  # a prompt would wait for a reply that never comes
+
+
+# -- how much faster ----------------------------------------------------------------------------
+
+
+def test_timing_against_import_keyring(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Printed, not asserted: the benchmark in tests/bench/ holds the targets."""
+    import keyring
+
+    keyring.set_password(SERVICE, "probe", "v")
+    commands = {
+        "lean": f"from assumer.secretservice import get_password; get_password({SERVICE!r}, 'probe')",
+        "keyring": f"import keyring; keyring.get_password({SERVICE!r}, 'probe')",
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for round_ in range(8):  # interleaved; the first round warms the caches and is dropped
+        for name, code in commands.items():
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True, timeout=60)
+            if round_:
+                times[name].append(time.perf_counter() - started)
+    lean, full = (statistics.median(times[name]) for name in commands)
+    with capsys.disabled():
+        print(f"\nlean Secret Service read {lean:.3f}s vs import keyring {full:.3f}s: {lean / full:.2f}x")
+    assert lean > 0 and full > 0
