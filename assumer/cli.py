@@ -51,6 +51,7 @@ def session_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _options(kwargs: dict[str, Any]):  # type: ignore[no-untyped-def]
+    from assumer.mfa import check_code
     from assumer.session import SessionOptions
 
     code = kwargs.pop("mfa_code", None)
@@ -58,6 +59,8 @@ def _options(kwargs: dict[str, Any]):  # type: ignore[no-untyped-def]
         code = sys.stdin.readline().strip()
         if not code:
             raise ConfigError("--mfa-code -: stdin held no MFA code", hint="pipe the 6-digit code in")
+    if code is not None:  # a bad code is a bad value whether or not the profile needs one
+        code = check_code(code, "--mfa-code")
     return SessionOptions(
         duration=kwargs.pop("duration", None),
         mfa_code=code,
