@@ -8,6 +8,7 @@ bounds, so an unreachable endpoint fails in seconds.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from assumer import logs
@@ -93,9 +94,8 @@ def assume_role(
     if mfa_serial:
         params["SerialNumber"] = mfa_serial
         params["TokenCode"] = mfa_code
-    sts = client("sts", source, region=region, profile=profile)
     try:
-        response = sts.assume_role(**params)
+        response = client("sts", source, region=region, profile=profile).assume_role(**params)
     except Exception as exc:  # botocore's errors, translated below; anything else re-raised
         raise translate(exc, action=f"assuming {role_arn} for profile {label!r}", profile=label,
                         caller=source.access_key_id) from None
@@ -110,9 +110,8 @@ def get_session_token(
     if mfa_serial:
         params["SerialNumber"] = mfa_serial
         params["TokenCode"] = mfa_code
-    sts = client("sts", source, region=region, profile=profile)
     try:
-        response = sts.get_session_token(**params)
+        response = client("sts", source, region=region, profile=profile).get_session_token(**params)
     except Exception as exc:
         raise translate(exc, action=f"getting a session token for profile {profile!r}", profile=profile,
                         caller=source.access_key_id) from None
@@ -121,9 +120,8 @@ def get_session_token(
 
 def caller_identity(credentials: Credentials, *, region: str | None, profile: str | None, label: str) -> dict[str, str]:
     """GetCallerIdentity: Account, Arn, UserId."""
-    sts = client("sts", credentials, region=region, profile=profile)
     try:
-        response = sts.get_caller_identity()
+        response = client("sts", credentials, region=region, profile=profile).get_caller_identity()
     except Exception as exc:
         raise translate(exc, action=f"checking the session of profile {label!r}", profile=label,
                         revoked_hint=True) from None
@@ -188,6 +186,27 @@ def translate(
                            hint="store keys with 'assumer add PROFILE' or configure the source profile")
     if isinstance(exc, bex.ProfileNotFound):
         return ConfigError(f"{action}: {exc}")
+    if isinstance(exc, bex.ConfigParseError):
+        return _config_parse_error(exc)
+    if isinstance(exc, bex.InvalidRegionError):
+        return ConfigError(f"{action}: {exc}", hint="set region in the profile, or pass --region like eu-west-1")
     if isinstance(exc, bex.BotoCoreError):
         return AuthError(f"{action}: {exc}")
+    if isinstance(exc, ValueError) and str(exc).startswith("Invalid endpoint"):
+        return ConfigError(f"{action}: {exc}", hint="AWS_ENDPOINT_URL (or the profile's endpoint_url) must be a URL")
     raise exc
+
+
+def _config_parse_error(exc: Exception) -> ConfigError:
+    """botocore could not parse a whole AWS file: name the file and, when known, the line."""
+    kwargs = getattr(exc, "kwargs", {})
+    path, error = kwargs.get("path", "the AWS config"), kwargs.get("error")
+    line = getattr(error, "lineno", None)
+    detail = str(error).strip().splitlines()[0] if error is not None and str(error).strip() else "not INI"
+    detail = re.sub(r"^While reading from .*?: ", "", detail)  # configparser repeats the path and line
+    if line is None and getattr(error, "errors", None):
+        line, text = error.errors[0]  # configparser.ParsingError: [(lineno, repr(line)), ...]
+        found = text[:-3] + "'" if text.endswith("\\n'") else text  # the line's repr(), newline dropped
+        detail = f"expected 'key = value', found {found}"
+    where = f"{path}:{line}" if line else str(path)
+    return ConfigError(f"{where}: botocore cannot parse this file: {detail}", hint="fix or comment out that line")
