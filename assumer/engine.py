@@ -1,0 +1,345 @@
+"""Running the container engine (docker or podman): login, tag, push.
+
+Secrets reach the engine on stdin (``login --password-stdin``) or through the
+credential helper (``push``), never on argv or in a file. A push runs with a
+private, temporary Docker config that names ``docker-credential-assumer`` for
+that one registry and otherwise points at the user's own settings, so nothing is
+added to the user's config and nothing is left behind: the directory is removed
+on success, failure, Ctrl-C and SIGTERM (the signal is passed on to the engine).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import IO, Iterator, Mapping
+
+from assumer.errors import AssumerError, ConfigError, EngineError
+
+HELPER = "docker-credential-assumer"
+HELPER_NAME = "assumer"  # what credHelpers names: docker runs docker-credential-<name>
+# How long a stopped engine gets to exit before it is killed.
+STOP_GRACE = 10.0
+_DIGEST_LINE = re.compile(r"digest: (sha256:[0-9a-f]{64})")
+_NO_IMAGE = re.compile(r"no such image|image not known|not found|does not exist locally", re.I)
+_NO_DAEMON = re.compile(r"cannot connect to the docker daemon|connection refused|no such file or directory.*sock|"
+                        r"unable to connect to podman|is the docker daemon running", re.I)
+
+
+class Stopped(AssumerError):
+    """The command was stopped by a signal; the engine was stopped and temporary files removed."""
+
+    def __init__(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        super().__init__(f"stopped by {name}; the engine was stopped and temporary files removed")
+        self.exit_code = 128 + signum  # 130 for Ctrl-C, 143 for SIGTERM, as a shell reports them
+
+
+@dataclass(frozen=True)
+class Engine:
+    """An engine program, and which command-line dialect it speaks."""
+
+    name: str  # what the user chose: docker or podman
+    path: str
+    flavour: str  # docker or podman (podman-docker installs a 'docker' that is podman)
+
+
+def find_engine(choice: str, *, environ: Mapping[str, str] = os.environ) -> Engine:
+    """``--engine docker|podman|auto`` -> the program (auto: docker, else podman)."""
+    names = ("docker", "podman") if choice == "auto" else (choice,)
+    search = environ.get("PATH", os.defpath)
+    for name in names:
+        path = shutil.which(name, path=search)
+        if path:
+            return Engine(name, path, _flavour(name, path))
+    wanted = " or ".join(names)
+    raise EngineError(f"no container engine found: {wanted} is not on PATH",
+                      hint="install docker or podman, or choose one with --engine")
+
+
+def _flavour(name: str, path: str) -> str:
+    if name == "podman":
+        return "podman"
+    try:  # podman-docker's 'docker' says "podman version ..."
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10,
+                             stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "docker"
+    return "podman" if out.lower().startswith("podman") else "docker"
+
+
+# -- signals -----------------------------------------------------------------------
+
+
+class _Guard:
+    """Passes SIGINT/SIGTERM/SIGHUP on to the running engine and raises :class:`Stopped` once."""
+
+    def __init__(self) -> None:
+        self.child: subprocess.Popen | None = None
+        self.stopping = False
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        child = self.child
+        if child is not None and child.poll() is None:
+            try:
+                child.send_signal(signum)
+            except ProcessLookupError:
+                pass
+        if not self.stopping:  # a second signal during clean-up must not cut the clean-up short
+            self.stopping = True
+            raise Stopped(signum)
+
+
+_guard = _Guard()
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """For the whole of an ecr command: a signal stops the engine and unwinds (finally blocks run)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _guard.handle) for sig in _SIGNALS}
+    _guard.stopping = False
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _finish(child: subprocess.Popen) -> None:
+    """Make sure the engine has exited (it was sent our signal; give it time, then kill)."""
+    if child.poll() is None:
+        try:
+            child.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+# -- running -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    """An engine command's exit status and what it printed."""
+
+    status: int
+    stdout: str
+    stderr: str
+
+    def message(self) -> str:
+        """The engine's own last words, for an error line."""
+        lines = [line.strip() for line in (self.stderr + "\n" + self.stdout).splitlines() if line.strip()]
+        return lines[-1] if lines else f"exit status {self.status}"
+
+
+def _pump(stream: IO[str], keep: deque[str], echo: bool) -> None:
+    for line in stream:
+        keep.append(line)
+        if echo:
+            try:
+                sys.stderr.write(line)
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                echo = False
+
+
+def run(argv: list[str], *, env: Mapping[str, str], input: str | None = None, echo: bool = False) -> Result:
+    """Run the engine with a list argv; ``input`` goes to its stdin (the only way a secret does).
+
+    With ``echo`` its output (stdout included: docker prints progress there) is
+    copied to our stderr as it comes, so stdout stays for what we print.
+    """
+    try:
+        child = subprocess.Popen(argv, env=dict(env), stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    except OSError as exc:
+        raise EngineError(f"cannot run {argv[0]}: {exc.strerror}") from None
+    _guard.child = child
+    out: deque[str] = deque(maxlen=2000)
+    err: deque[str] = deque(maxlen=2000)
+    readers = [threading.Thread(target=_pump, args=(child.stdout, out, echo), daemon=True),
+               threading.Thread(target=_pump, args=(child.stderr, err, echo), daemon=True)]
+    try:
+        for reader in readers:
+            reader.start()
+        if input is not None and child.stdin is not None:
+            try:
+                child.stdin.write(input)
+                child.stdin.close()
+            except BrokenPipeError:
+                pass
+        status = child.wait()
+        for reader in readers:
+            reader.join(timeout=5)
+    finally:
+        _finish(child)
+        _guard.child = None
+    return Result(status, "".join(out), "".join(err))
+
+
+def _fail(engine: Engine, what: str, result: Result, hint: str | None = None) -> EngineError:
+    message = result.message()
+    if hint is None and _NO_DAEMON.search(message):
+        hint = f"is the {engine.name} daemon (or podman service) running? Check DOCKER_HOST and the current context"
+    return EngineError(f"{engine.name} {what} failed: {message}", hint=hint)
+
+
+def login(engine: Engine, host: str, username: str, password: str, *, env: Mapping[str, str]) -> str:
+    """``ENGINE login --username U --password-stdin HOST``; returns the engine's message."""
+    result = run([engine.path, "login", "--username", username, "--password-stdin", host], env=env,
+                 input=password)
+    if result.status != 0:
+        raise _fail(engine, f"login to {host}", result)
+    return result.message()
+
+
+def tag(engine: Engine, source: str, target: str, *, env: Mapping[str, str]) -> None:
+    """``ENGINE tag SOURCE TARGET``; a missing local image is said as such."""
+    result = run([engine.path, "tag", source, target], env=env)
+    if result.status == 0:
+        return
+    if _NO_IMAGE.search(result.message()) and not _NO_DAEMON.search(result.message()):
+        raise EngineError(f"the local image {source!r} was not found ({result.message()})",
+                          hint=f"build or pull it first; '{engine.name} images' lists what there is")
+    raise _fail(engine, f"tag {source}", result)
+
+
+# -- the scoped push ---------------------------------------------------------------
+
+
+def helper_directory(environ: Mapping[str, str]) -> str:
+    """The directory holding ``docker-credential-assumer``: beside this Python first, then PATH."""
+    candidates = [Path(sys.executable).parent, Path(sys.argv[0]).resolve().parent if sys.argv[0] else None]
+    for directory in candidates:
+        if directory is not None and os.access(directory / HELPER, os.X_OK):
+            return str(directory)
+    found = shutil.which(HELPER, path=environ.get("PATH", os.defpath))
+    if found:
+        return str(Path(found).parent)
+    raise EngineError(f"{HELPER} is not installed", hint="reinstall assumer; it ships that second command")
+
+
+def user_docker_dir(environ: Mapping[str, str]) -> Path:
+    """``$DOCKER_CONFIG``, else ``~/.docker``: where the user's Docker CLI settings live."""
+    configured = environ.get("DOCKER_CONFIG")
+    return Path(configured) if configured else Path(environ.get("HOME") or os.path.expanduser("~")) / ".docker"
+
+
+def read_docker_config(path: Path) -> dict:
+    """The user's ``config.json`` as a dict ({} when there is none)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the Docker config {path}: {exc}", hint="fix or move that file") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"the Docker config {path} is not a JSON object", hint="fix or move that file")
+    return data
+
+
+def scoped_config(user: dict, host: str) -> dict:
+    """The user's config minus every stored login, with the helper named for ``host``.
+
+    ``auths`` goes (it holds base64 passwords, which must not be copied into
+    another file); currentContext, proxies, credsStore, other credHelpers stay.
+    """
+    config = {key: value for key, value in user.items() if key != "auths"}
+    helpers = dict(config.get("credHelpers") or {})
+    helpers[host] = HELPER_NAME
+    config["credHelpers"] = helpers
+    return config
+
+
+def _write_new(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _temp_root(environ: Mapping[str, str]) -> str | None:
+    runtime = environ.get("XDG_RUNTIME_DIR")
+    return runtime if runtime and os.path.isdir(runtime) and os.access(runtime, os.W_OK) else None
+
+
+@contextmanager
+def push_environment(engine: Engine, host: str, helper_env: Mapping[str, str],
+                     environ: Mapping[str, str] = os.environ) -> Iterator[tuple[dict[str, str], list[str]]]:
+    """A private temporary config for one push: yields (child env, extra push arguments).
+
+    docker: ``DOCKER_CONFIG`` -> a 0700 directory whose config.json is
+    :func:`scoped_config` and whose other entries (contexts/, cli-plugins/, TLS
+    files, ...) are symlinks to the user's, with ``DOCKER_CERT_PATH`` kept, so the
+    push reaches the same engine with the same settings. podman: ``--authfile``.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="assumer-push-", dir=_temp_root(environ)))
+    try:
+        env = dict(environ)
+        env.update(helper_env)
+        env["PATH"] = os.pathsep.join([helper_directory(environ), environ.get("PATH", os.defpath)])
+        extra: list[str] = []
+        if engine.flavour == "podman":
+            auth = directory / "auth.json"
+            _write_new(auth, json.dumps({"auths": {}, "credHelpers": {host: HELPER_NAME}}))
+            extra = ["--authfile", str(auth), "--digestfile", str(directory / "digest")]
+        else:
+            user_dir = user_docker_dir(environ)
+            config = scoped_config(read_docker_config(user_dir / "config.json"), host)
+            _write_new(directory / "config.json", json.dumps(config, indent=1))
+            if user_dir.is_dir():
+                for entry in user_dir.iterdir():
+                    if entry.name != "config.json":
+                        (directory / entry.name).symlink_to(entry)
+            env["DOCKER_CONFIG"] = str(directory)
+            # The CLI looks for ca.pem/cert.pem/key.pem in the config directory by default.
+            env.setdefault("DOCKER_CERT_PATH", str(user_dir))
+        yield env, extra
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def push(engine: Engine, reference: str, *, env: Mapping[str, str], extra: list[str]) -> str:
+    """Push ``reference`` with progress on stderr; returns the manifest digest the engine reported."""
+    result = run([engine.path, "push", *extra, reference], env=env, echo=True)
+    if result.status != 0:
+        message = result.message()
+        hint = None
+        if re.search(r"name unknown|repository .* does not exist|NAME_UNKNOWN", message, re.I):
+            hint = "create the repository, or pass --create-repository"
+        elif re.search(r"unauthorized|denied|authentication required|403|401", message, re.I):
+            hint = "the role needs the ECR push actions on this repository ('assumer policy' prints them)"
+        raise _fail(engine, f"push {reference}", result, hint)
+    digest = _digest(result.stdout + result.stderr, extra)
+    if digest is None:
+        raise EngineError(f"{engine.name} pushed {reference} but did not report its digest",
+                          hint="check the registry; the push itself succeeded")
+    return digest
+
+
+def _digest(output: str, extra: list[str]) -> str | None:
+    if "--digestfile" in extra:
+        path = Path(extra[extra.index("--digestfile") + 1])
+        try:
+            text = path.read_text().strip()
+        except OSError:
+            text = ""
+        if re.fullmatch(r"sha256:[0-9a-f]{64}", text):
+            return text
+    found = _DIGEST_LINE.findall(output)
+    return found[-1] if found else None

@@ -1,0 +1,85 @@
+"""The container engine for the ECR tests: podman as a Docker-compatible service.
+
+``podman system service`` listens on a private unix socket, with its own storage
+(vfs: no overlay or fuse needed) under a temp directory. The real ``docker`` CLI
+talks to it through ``DOCKER_HOST``; the ``podman`` CLI uses the same storage
+through ``CONTAINERS_STORAGE_CONF``. Images are loaded from a tar the test wrote
+(no network).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+
+class PodmanService:
+    """``podman system service --time=0 unix://SOCKET`` with private storage."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.root = directory / "root"
+        self.runroot = directory / "runroot"
+        self.socket = directory / "podman.sock"
+        self.storage_conf = directory / "storage.conf"
+        self._process: subprocess.Popen | None = None
+
+    @property
+    def docker_host(self) -> str:
+        return f"unix://{self.socket}"
+
+    def env(self) -> dict[str, str]:
+        """What a process needs to reach this engine: docker through the socket, podman through the storage."""
+        return {"DOCKER_HOST": self.docker_host, "CONTAINERS_STORAGE_CONF": str(self.storage_conf)}
+
+    def start(self) -> "PodmanService":
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.storage_conf.write_text(
+            f'[storage]\ndriver = "vfs"\ngraphroot = "{self.root}"\nrunroot = "{self.runroot}"\n')
+        log = open(self.directory / "podman.log", "ab")
+        env = {**os.environ, "CONTAINERS_STORAGE_CONF": str(self.storage_conf)}
+        self._process = subprocess.Popen(
+            ["podman", "--root", str(self.root), "--runroot", str(self.runroot), "--storage-driver", "vfs",
+             "system", "service", "--time=0", self.docker_host],
+            stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env)
+        log.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"podman service exited: {(self.directory / 'podman.log').read_text()[-2000:]}")
+            if self.socket.exists() and self.docker(["version", "--format", "{{.Server.Version}}"],
+                                                    check=False).returncode == 0:
+                return self
+            time.sleep(0.2)
+        raise TimeoutError("podman service did not answer")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def docker(self, args: list[str], *, check: bool = True, env: dict[str, str] | None = None,
+               **kwargs) -> subprocess.CompletedProcess[str]:
+        """Run the docker CLI against this service (a throw-away DOCKER_CONFIG unless ``env`` says otherwise)."""
+        base = {**os.environ, **self.env()}
+        base.setdefault("DOCKER_CONFIG", str(self.directory / "docker-config"))
+        return subprocess.run([docker_path(), *args], env={**base, **(env or {})}, capture_output=True,
+                              text=True, check=check, timeout=120, stdin=subprocess.DEVNULL, **kwargs)
+
+    def load(self, archive: Path) -> str:
+        """``docker load -i ARCHIVE``; returns what it said (``Loaded image: NAME``)."""
+        return self.docker(["load", "-i", str(archive)]).stdout.strip()
+
+    def remove_image(self, name: str) -> None:
+        self.docker(["rmi", "-f", name], check=False)
+
+
+def docker_path() -> str:
+    return shutil.which("docker") or "docker"
