@@ -1,0 +1,258 @@
+# assumer: shell integration for bash (4.2 or later).
+#
+# Set-up, in ~/.bashrc (or a CI script):   eval "$(assumer shell-init bash)"
+#
+#   assume PROFILE [OPTIONS]              set PROFILE's credentials in this shell
+#   assume PROFILE [OPTIONS] -- CMD ...   run one command with them (assumer exec)
+#   assume --unset                        remove every variable assumer set
+#   assume                                show the profile in use and the minutes left
+#   assumer_prompt [FORMAT]               "PROFILE (42m)" for PS1; no process is started
+#   ASSUMER_AUTO_REFRESH=1                renew the session at the prompt once less than
+#                                         ASSUMER_MIN_TTL seconds (default 900) are left
+#
+# OPTIONS are assumer's session options: --duration, --mfa-code, --refresh, --no-cache,
+# --region, --source-profile. The quoting of the values lives in `assumer env` alone;
+# this file only evaluates what it prints, and only when it succeeded.
+#
+# Every helper is named __assumer_*; the variables they keep between prompts are
+# __ASSUMER_* shell variables (never exported).
+
+assume() {
+    # Tracing and verbose mode would print the secrets being evaluated: off (silently)
+    # for the whole call, restored on the way out.
+    local __assumer_flags=$-
+    { set +xv; } 2>/dev/null
+    local __assumer_status=0
+    __assumer_assume "$@" || __assumer_status=$?
+    case $__assumer_flags in *v*) set -v ;; esac
+    case $__assumer_flags in *x*) set -x ;; esac
+    return "$__assumer_status"
+}
+
+__assumer_assume() {
+    case ${1-} in
+        '')
+            if [ "$#" -eq 0 ]; then __assumer_show; return; fi
+            ;;
+        -h | --help)
+            __assumer_usage
+            return 0
+            ;;
+        --unset)
+            if [ "$#" -ne 1 ]; then
+                printf '%s\n' "assume: --unset takes no other argument" >&2
+                return 2
+            fi
+            __assumer_eval --unset
+            return
+            ;;
+    esac
+    local -a __assumer_before=()
+    while [ "$#" -gt 0 ]; do
+        if [ "$1" = -- ]; then
+            shift
+            __assumer_exec ${__assumer_before[@]+"${__assumer_before[@]}"} -- "$@"
+            return
+        fi
+        __assumer_before+=("$1")
+        shift
+    done
+    __assumer_eval "${__assumer_before[@]}"
+}
+
+# Capture first, check the status, only then evaluate: a failing assumer leaves the
+# shell's variables as they were and its exit status is returned.
+__assumer_eval() {
+    local __assumer_code
+    __assumer_code=$(command assumer env "$@" --shell bash) || return
+    eval "$__assumer_code"
+}
+
+# assumer exec stops reading its own options at PROFILE, so they go before it.
+__assumer_exec() {
+    local -a __assumer_opts=() __assumer_names=()
+    while [ "$1" != -- ]; do
+        case $1 in
+            --duration | --mfa-code | --region | --source-profile)
+                __assumer_opts+=("$1")
+                if [ "${2-}" != -- ]; then __assumer_opts+=("$2"); shift; fi
+                ;;
+            -*) __assumer_opts+=("$1") ;;
+            *) __assumer_names+=("$1") ;;
+        esac
+        shift
+    done
+    shift
+    if [ "${#__assumer_names[@]}" -ne 1 ]; then
+        printf '%s\n' "assume: name one PROFILE before -- (assume PROFILE [OPTIONS] -- CMD ...)" >&2
+        return 2
+    fi
+    command assumer exec ${__assumer_opts[@]+"${__assumer_opts[@]}"} "${__assumer_names[0]}" -- "$@"
+}
+
+__assumer_usage() {
+    cat <<'EOF'
+usage: assume PROFILE [OPTIONS]             set PROFILE's credentials in this shell
+       assume PROFILE [OPTIONS] -- CMD ...  run one command with them
+       assume --unset                       remove every variable assumer set
+       assume                               show the profile in use and the minutes left
+OPTIONS: --duration SECONDS --mfa-code CODE --refresh --no-cache --region REGION
+         --source-profile PROFILE (see: assumer env --help)
+EOF
+}
+
+# The current time in epoch seconds, into the caller's __assumer_now, without a process.
+__assumer_time() {
+    if [ -n "${EPOCHSECONDS-}" ]; then
+        __assumer_now=$EPOCHSECONDS
+    else
+        printf -v __assumer_now '%(%s)T' -1
+    fi
+}
+
+# Seconds left in the shell's session, into the caller's __assumer_left; fails when
+# ASSUMER_EXPIRATION is missing or not a plain number (it is never evaluated as code).
+__assumer_seconds_left() {
+    case ${ASSUMER_EXPIRATION-} in '' | *[!0-9]*) return 1 ;; esac
+    local __assumer_now
+    __assumer_time
+    __assumer_left=$((10#$ASSUMER_EXPIRATION - __assumer_now))
+}
+
+__assumer_show() {
+    if [ -z "${ASSUMER_PROFILE-}" ]; then
+        printf '%s\n' "assume: no profile assumed in this shell (assume PROFILE sets one)" >&2
+        return 1
+    fi
+    local __assumer_left __assumer_line=$ASSUMER_PROFILE
+    if __assumer_seconds_left; then
+        if [ "$__assumer_left" -gt 0 ]; then
+            __assumer_line+=": $((__assumer_left / 60)) min left"
+        else
+            __assumer_line+=": expired $(((59 - __assumer_left) / 60)) min ago"
+        fi
+        if [ -n "${AWS_CREDENTIAL_EXPIRATION-}" ]; then
+            __assumer_line+=" (until $AWS_CREDENTIAL_EXPIRATION)"
+        fi
+    fi
+    if [ "${AWS_ACCESS_KEY_ID-}" != "${ASSUMER_KEY_ID-}" ]; then
+        __assumer_line+="; AWS_ACCESS_KEY_ID has changed since (not assumer's session)"
+    fi
+    printf '%s\n' "$__assumer_line"
+}
+
+# The prompt segment: "PROFILE (42m)", "PROFILE (expired)", nothing without a profile.
+# FORMAT (printf, default "%s") wraps it: PS1='\w$(assumer_prompt " [%s]")\$ '
+assumer_prompt() {
+    [ -n "${ASSUMER_PROFILE-}" ] || return 0
+    local __assumer_left __assumer_segment=$ASSUMER_PROFILE
+    if __assumer_seconds_left; then
+        if [ "$__assumer_left" -gt 0 ]; then
+            __assumer_segment+=" ($((__assumer_left / 60))m)"
+        else
+            __assumer_segment+=" (expired)"
+        fi
+    fi
+    printf -- "${1:-%s}" "$__assumer_segment"
+}
+
+# Opt-in renewal before each prompt (ASSUMER_AUTO_REFRESH=1): when less than
+# ASSUMER_MIN_TTL seconds are left, `assume "$ASSUMER_PROFILE"` runs quietly; the
+# keyring cache serves it when another shell already renewed. At most one attempt
+# a minute, so a failure (offline, MFA not answered) does not slow every prompt.
+__assumer_refresh_hook() {
+    local __assumer_rc=$?
+    if [ "${ASSUMER_AUTO_REFRESH-}" = 1 ] && [ -n "${ASSUMER_PROFILE-}" ]; then
+        __assumer_refresh_if_due
+    fi
+    return "$__assumer_rc"
+}
+
+__assumer_refresh_if_due() {
+    local __assumer_left __assumer_now __assumer_ttl=${ASSUMER_MIN_TTL-900} __assumer_rc=0
+    case $__assumer_ttl in '' | *[!0-9]*) __assumer_ttl=900 ;; esac
+    __assumer_seconds_left || return 0
+    [ "$__assumer_left" -lt "$((10#$__assumer_ttl))" ] || return 0
+    __assumer_time
+    case ${__ASSUMER_REFRESHED_AT-} in
+        '' | *[!0-9]*) ;;
+        *) [ "$((__assumer_now - __ASSUMER_REFRESHED_AT))" -ge 60 ] || return 0 ;;
+    esac
+    __ASSUMER_REFRESHED_AT=$__assumer_now
+    assume "$ASSUMER_PROFILE" >/dev/null 2>&1 || __assumer_rc=$?
+    if [ "$__assumer_rc" -ne 0 ]; then
+        printf '%s\n' "assumer: could not renew the session of profile '$ASSUMER_PROFILE' (exit $__assumer_rc); run: assume '$ASSUMER_PROFILE'" >&2
+    fi
+    return 0
+}
+
+# Append the hook to PROMPT_COMMAND, string or (bash 5.1+) array, never replacing it.
+__assumer_install_hook() {
+    local __assumer_decl __assumer_entry
+    __assumer_decl=$(declare -p PROMPT_COMMAND 2>/dev/null) || __assumer_decl=
+    case $__assumer_decl in
+        'declare -'*a*' PROMPT_COMMAND'*)
+            for __assumer_entry in "${PROMPT_COMMAND[@]}"; do
+                [ "$__assumer_entry" != __assumer_refresh_hook ] || return 0
+            done
+            PROMPT_COMMAND+=(__assumer_refresh_hook)
+            ;;
+        *)
+            case ${PROMPT_COMMAND-} in
+                *__assumer_refresh_hook*) ;;
+                '') PROMPT_COMMAND=__assumer_refresh_hook ;;
+                *) PROMPT_COMMAND+=$'\n'__assumer_refresh_hook ;;
+            esac
+            ;;
+    esac
+    return 0
+}
+
+# -- completion: click's protocol (_ASSUMER_COMPLETE=bash_complete) --------------------
+
+# Ask assumer for the completions of the words given (the current word is the last);
+# adds them to COMPREPLY.
+__assumer_complete_words() {
+    local IFS=$'\n' __assumer_response __assumer_item __assumer_type __assumer_value
+    __assumer_response=$(env COMP_WORDS="$*" COMP_CWORD=$(($# - 1)) _ASSUMER_COMPLETE=bash_complete \
+        assumer 2>/dev/null) || return 0
+    for __assumer_item in $__assumer_response; do
+        IFS=',' read -r __assumer_type __assumer_value <<<"$__assumer_item"
+        case $__assumer_type in
+            plain) COMPREPLY+=("$__assumer_value") ;;
+            dir) compopt -o dirnames 2>/dev/null ;;
+            file) compopt -o default 2>/dev/null ;;
+        esac
+    done
+    return 0
+}
+
+__assumer_complete() {
+    COMPREPLY=()
+    __assumer_complete_words "${COMP_WORDS[@]:0:COMP_CWORD+1}"
+}
+
+# assume completes as `assumer env` does (profiles, options); after "--", a command.
+__assumer_complete_assume() {
+    COMPREPLY=()
+    local __assumer_i
+    for ((__assumer_i = 1; __assumer_i < COMP_CWORD; __assumer_i++)); do
+        if [ "${COMP_WORDS[__assumer_i]}" = -- ]; then
+            if declare -F _command_offset >/dev/null; then
+                _command_offset "$((__assumer_i + 1))"
+            elif [ "$COMP_CWORD" -eq "$((__assumer_i + 1))" ]; then
+                COMPREPLY=($(compgen -c -- "${COMP_WORDS[COMP_CWORD]}"))
+            else
+                compopt -o default 2>/dev/null
+            fi
+            return 0
+        fi
+    done
+    __assumer_complete_words assumer env "${COMP_WORDS[@]:1:COMP_CWORD}"
+}
+
+complete -o nosort -F __assumer_complete assumer 2>/dev/null ||
+    complete -F __assumer_complete assumer
+complete -o nosort -F __assumer_complete_assume assume 2>/dev/null ||
+    complete -F __assumer_complete_assume assume
+__assumer_install_hook

@@ -1,0 +1,228 @@
+# assumer: shell integration for fish (3.1 or later).
+#
+# Set-up, in ~/.config/fish/config.fish:   assumer shell-init fish | source
+#
+#   assume PROFILE [OPTIONS]              set PROFILE's credentials in this shell
+#   assume PROFILE [OPTIONS] -- CMD ...   run one command with them (assumer exec)
+#   assume --unset                        remove every variable assumer set
+#   assume                                show the profile in use and the minutes left
+#   assumer_prompt [FORMAT]               "PROFILE (42m)" for fish_prompt; no process
+#                                         started (fish 3.5+; older ones run `date`)
+#   set -g ASSUMER_AUTO_REFRESH 1         renew the session at the prompt once less than
+#                                         ASSUMER_MIN_TTL seconds (default 900) are left
+#
+# OPTIONS are assumer's session options: --duration, --mfa-code, --refresh, --no-cache,
+# --region, --source-profile. The quoting of the values lives in `assumer env` alone;
+# this file only sources what it prints, and only when it succeeded. The lines use
+# `set -gx` / `set -e -g`, so they reach the global scope from inside these functions.
+#
+# fish has no xtrace option but $fish_trace: every function here that touches the
+# secrets shadows it with an empty local, so a traced shell never prints them.
+# Helpers are named __assumer_*.
+
+function assume --description "Set an AWS profile's credentials in this shell (assumer)"
+    set -l fish_trace
+    if test (count $argv) -eq 0
+        __assumer_show
+        return
+    end
+    switch $argv[1]
+        case -h --help
+            __assumer_usage
+            return 0
+        case --unset
+            if test (count $argv) -ne 1
+                echo "assume: --unset takes no other argument" >&2
+                return 2
+            end
+            __assumer_eval --unset
+            return
+    end
+    if contains -- -- $argv
+        __assumer_exec $argv
+        return
+    end
+    __assumer_eval $argv
+end
+
+# Capture first, check the status, only then evaluate: a failing assumer leaves the
+# shell's variables as they were and its exit status is returned.
+function __assumer_eval
+    set -l fish_trace
+    set -l code (command assumer env $argv --shell fish)
+    or return
+    # `set` passes the previous status along (set -e of an unset name: 4), so the
+    # status of the sourced lines means nothing: assumer's own status was checked.
+    printf '%s\n' $code | source
+    return 0
+end
+
+# assumer exec stops reading its own options at PROFILE, so they go before it.
+function __assumer_exec
+    set -l fish_trace
+    set -l opts
+    set -l names
+    while test "$argv[1]" != --
+        switch $argv[1]
+            case --duration --mfa-code --region --source-profile
+                set -a opts $argv[1]
+                if test (count $argv) -ge 2 -a "$argv[2]" != --
+                    set -a opts $argv[2]
+                    set -e argv[1]
+                end
+            case '-*'
+                set -a opts $argv[1]
+            case '*'
+                set -a names $argv[1]
+        end
+        set -e argv[1]
+    end
+    set -e argv[1]
+    if test (count $names) -ne 1
+        echo "assume: name one PROFILE before -- (assume PROFILE [OPTIONS] -- CMD ...)" >&2
+        return 2
+    end
+    command assumer exec $opts $names[1] -- $argv
+end
+
+function __assumer_usage
+    echo "usage: assume PROFILE [OPTIONS]             set PROFILE's credentials in this shell
+       assume PROFILE [OPTIONS] -- CMD ...  run one command with them
+       assume --unset                       remove every variable assumer set
+       assume                               show the profile in use and the minutes left
+OPTIONS: --duration SECONDS --mfa-code CODE --refresh --no-cache --region REGION
+         --source-profile PROFILE (see: assumer env --help)"
+end
+
+# The current time in epoch seconds. fish has no clock variable; `path mtime` (3.5+)
+# gives a file's modification time and, with --relative, the seconds since: their sum
+# is now, without starting a process.
+if builtin -n | string match -q path
+    function __assumer_time
+        math (path mtime -- /) + (path mtime --relative -- /)
+    end
+else
+    function __assumer_time
+        command date +%s
+    end
+end
+
+# Seconds left in the shell's session; fails when ASSUMER_EXPIRATION is missing or not
+# a plain number.
+function __assumer_seconds_left
+    test (count $ASSUMER_EXPIRATION) -eq 1
+    and string match -qr '^[0-9]+$' -- $ASSUMER_EXPIRATION
+    or return 1
+    math $ASSUMER_EXPIRATION - (__assumer_time)
+end
+
+function __assumer_show
+    if test -z "$ASSUMER_PROFILE"
+        echo "assume: no profile assumed in this shell (assume PROFILE sets one)" >&2
+        return 1
+    end
+    set -l line "$ASSUMER_PROFILE"
+    if set -l left (__assumer_seconds_left)
+        if test $left -gt 0
+            set line "$line: "(math -s0 $left / 60)" min left"
+        else
+            set line "$line: expired "(math -s0 \( 59 - $left \) / 60)" min ago"
+        end
+        if test -n "$AWS_CREDENTIAL_EXPIRATION"
+            set line "$line (until $AWS_CREDENTIAL_EXPIRATION)"
+        end
+    end
+    if test "$AWS_ACCESS_KEY_ID" != "$ASSUMER_KEY_ID"
+        set line "$line; AWS_ACCESS_KEY_ID has changed since (not assumer's session)"
+    end
+    printf '%s\n' $line
+end
+
+# The prompt segment: "PROFILE (42m)", "PROFILE (expired)", nothing without a profile.
+# FORMAT (printf, default "%s") wraps it: in fish_prompt, assumer_prompt ' [%s]'
+function assumer_prompt --description "The assumer profile and minutes left, for a prompt"
+    test -n "$ASSUMER_PROFILE"; or return 0
+    set -l segment "$ASSUMER_PROFILE"
+    if set -l left (__assumer_seconds_left)
+        if test $left -gt 0
+            set segment "$segment ("(math -s0 $left / 60)"m)"
+        else
+            set segment "$segment (expired)"
+        end
+    end
+    set -l format %s
+    if set -q argv[1]
+        set format $argv[1]
+    end
+    printf $format $segment
+end
+
+# Opt-in renewal before each prompt (ASSUMER_AUTO_REFRESH=1): when less than
+# ASSUMER_MIN_TTL seconds are left, `assume $ASSUMER_PROFILE` runs quietly; the keyring
+# cache serves it when another shell already renewed. At most one attempt a minute, so
+# a failure (offline, MFA not answered) does not slow every prompt.
+function __assumer_refresh --on-event fish_prompt
+    set -l fish_trace
+    test "$ASSUMER_AUTO_REFRESH" = 1 -a -n "$ASSUMER_PROFILE"; or return 0
+    set -l ttl 900
+    if test (count $ASSUMER_MIN_TTL) -eq 1; and string match -qr '^[0-9]+$' -- $ASSUMER_MIN_TTL
+        set ttl $ASSUMER_MIN_TTL
+    end
+    set -l left (__assumer_seconds_left); or return 0
+    test $left -lt $ttl; or return 0
+    set -l now (__assumer_time)
+    if string match -qr '^[0-9]+$' -- "$__assumer_refreshed_at"
+        test (math $now - $__assumer_refreshed_at) -ge 60; or return 0
+    end
+    set -g __assumer_refreshed_at $now
+    assume $ASSUMER_PROFILE >/dev/null 2>&1
+    set -l rc $status
+    if test $rc -ne 0
+        echo "assumer: could not renew the session of profile '$ASSUMER_PROFILE' (exit $rc); run: assume '$ASSUMER_PROFILE'" >&2
+    end
+    return 0
+end
+
+# -- completion: click's protocol (_ASSUMER_COMPLETE=fish_complete) ---------------------
+
+# Completions for an assumer command line: the tokens before the cursor, then the
+# current token (both unescaped, as `commandline -opc` / `-ct` give them).
+function __assumer_candidates
+    set -l words (string escape -- $argv[1..-2])
+    set -l current
+    if test -n "$argv[-1]"
+        set current (string escape -- $argv[-1])
+        set -a words $current
+    end
+    set -l response (env _ASSUMER_COMPLETE=fish_complete COMP_WORDS="$words" COMP_CWORD="$current" assumer 2>/dev/null)
+    for completion in $response
+        set -l metadata (string split -m 1 , -- $completion)
+        switch $metadata[1]
+            case dir
+                __fish_complete_directories $metadata[2]
+            case file
+                __fish_complete_path $metadata[2]
+            case plain
+                printf '%s\n' $metadata[2]
+        end
+    end
+end
+
+function __assumer_complete
+    __assumer_candidates (commandline -opc) (commandline -ct)
+end
+
+# assume completes as `assumer env` does (profiles, options); after "--", a command.
+function __assumer_complete_assume
+    set -l tokens (commandline -opc)
+    set -l current (commandline -ct)
+    if set -l index (contains -i -- -- $tokens)
+        set -l after $tokens[(math $index + 1)..-1] $current
+        complete -C (string join ' ' -- (string escape -- $after[1..-2]) $current)
+        return
+    end
+    __assumer_candidates assumer env $tokens[2..-1] $current
+end
+
+complete -c assumer -f -a '(__assumer_complete)'
+complete -c assume -f -a '(__assumer_complete_assume)'
