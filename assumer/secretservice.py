@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["SECRET_SERVICE_BACKEND", "Fallback", "get_password"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for annotations, which stay unevaluated: nothing to import at run time
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+__all__ = ["SECRET_SERVICE_BACKEND", "Fallback", "ensure_secret_service", "get_password"]
 
 #: The fully-qualified name keyring uses for its Secret Service backend.
 SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
@@ -33,8 +36,11 @@ SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
 _KEYRING_MAJORS = range(24, 26)
 # keyring's SecretService backend refuses SecretStorage older than this.
 _MIN_SECRETSTORAGE = (3, 2)
-# Seconds to wait for each D-Bus reply before handing over to keyring.
-_CALL_TIMEOUT = 5.0
+# Seconds to wait for each D-Bus reply before handing over to keyring. keyring
+# waits without limit, and a provider may hold a reply while it asks the user
+# (KeePassXC can confirm each read): a short wait would hand over to keyring, which
+# would ask again. The bus itself answers NoReply after 25 s, normally first.
+_CALL_TIMEOUT = 30.0
 
 _BUS_NAME = "org.freedesktop.secrets"
 _SERVICE_PATH = "/org/freedesktop/secrets"
