@@ -68,7 +68,9 @@ def quote_posix(value: str) -> str:
     the safe set written as ``\\xHH`` (UTF-8 bytes), which both shells decode
     byte for byte and which holds no white space or glob character to split on.
     """
-    if _POSIX_SAFE.match(value):
+    # zsh expands an unquoted "=cmd" to the command's path at the start of a word and, in an
+    # assignment, after a ":" (EQUALS): such values are quoted like any other.
+    if _POSIX_SAFE.match(value) and not value.startswith("=") and ":=" not in value:
         return value
     out = []
     for char in value:
