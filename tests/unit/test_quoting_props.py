@@ -65,7 +65,8 @@ def values_strategy(sentinel: Path) -> st.SearchStrategy[list[str]]:
         st.text(st.one_of(special, anything), max_size=30),
         st.builds(lambda a, p, b: a + p + b, st.text(special, max_size=5), st.sampled_from(payloads(sentinel)),
                   st.text(special, max_size=5)),
-        st.sampled_from(["", "-", "-x", "--", "-e", "=", "==ls", "=ls", "~", "~root", "*", "%1", "!!", "a=b"]),
+        st.sampled_from(["", "-", "-x", "--", "-e", "=", "==ls", "=ls", "a:=ls", "a:~root", "~", "~root", "*", "%1", "!!",
+                         "a=b"]),
     )
     return st.lists(value, min_size=1, max_size=12)
 
@@ -159,7 +160,8 @@ def test_render_then_evaluate_round_trips_exactly(shell: str, values: list[str],
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_every_payload_is_inert_and_exact(shell: str, workdir: Path) -> None:
     """The known injections, all at once, in every form (not left to chance)."""
-    check_round_trip(shell, payloads(SENTINEL) + SPECIAL + ["".join(SPECIAL)], workdir, SENTINEL)
+    check_round_trip(shell, payloads(SENTINEL) + SPECIAL + ["".join(SPECIAL), "=ls", "a:=ls", "a:~root"], workdir,
+                     SENTINEL)
 
 
 def test_sentinel_proves_itself(workdir: Path) -> None:
