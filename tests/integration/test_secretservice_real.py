@@ -169,6 +169,123 @@ def test_explicit_python_keyring_backend_is_honoured(tmp_path: Path) -> None:
     assert "PYTHON_KEYRING_BACKEND" in lean_read("user", env=env, cwd=tmp_path)["fallback"]
 
 
+# -- the reader's decision against keyring's own, in real processes ----------------------------
+
+ORACLE = """
+import json, sys
+from assumer.secretservice import Fallback, get_password
+try:
+    lean = {"secret": get_password(sys.argv[1], sys.argv[2])}
+except Fallback as exc:
+    lean = {"fallback": str(exc)}
+import keyring  # only now: the reader decided without it
+chosen = type(keyring.get_keyring())
+try:
+    value = keyring.get_password(sys.argv[1], sys.argv[2])
+except Exception as exc:  # the fail backend raises; report, do not crash
+    value = f"error: {type(exc).__name__}"
+print(json.dumps({"lean": lean, "keyring": f"{chosen.__module__}.{chosen.__qualname__}", "value": value}))
+"""
+
+PLUGIN = """
+from keyring.backend import KeyringBackend
+
+class Keyring(KeyringBackend):
+    priority = {priority}
+
+    def get_password(self, service, username):
+        return "from the plugin"
+
+    def set_password(self, service, username, password):
+        raise NotImplementedError
+"""
+
+
+def install_plugin(site: Path, priority: float) -> None:
+    """A real third-party backend, found by keyring through its entry point."""
+    site.mkdir(exist_ok=True)
+    (site / "fakebackend.py").write_text(PLUGIN.format(priority=priority))
+    dist = site / "fakebackend-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fakebackend\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[keyring.backends]\nfake = fakebackend\n")
+
+
+SS = "keyring.backends.SecretService.Keyring"
+CHAINER = "keyring.backends.chainer.ChainerBackend"
+STORED = "from the Secret Service"
+
+
+@pytest.mark.parametrize(
+    ("plugin", "env_backend", "config", "keyring_uses", "keyring_reads"),
+    [
+        (None, None, None, SS, STORED),
+        # Any second backend above priority 0 makes keyring chain them, highest first.
+        (6, None, None, CHAINER, "from the plugin"),
+        (0.5, None, None, CHAINER, STORED),
+        (11, None, None, "fakebackend.Keyring", "from the plugin"),  # outranks the chainer
+        (None, "keyring.backends.null.Keyring", None, "keyring.backends.null.Keyring", None),
+        (
+            None,
+            None,
+            "keyring.backends.fail.Keyring",
+            "keyring.backends.fail.Keyring",
+            "error: NoKeyringError",
+        ),
+        (6, None, SS, SS, STORED),
+        (6, SS, None, SS, STORED),
+    ],
+    ids=["alone", "plugin-6", "plugin-0.5", "plugin-11", "env-null", "config-fail", "config-ss", "env-ss"],
+)
+def test_the_reader_answers_exactly_when_keyring_reads_the_secret_service(
+    tmp_path: Path, plugin, env_backend, config, keyring_uses, keyring_reads
+) -> None:
+    import keyring
+
+    keyring.set_password(SERVICE, "user", STORED)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON_KEYRING_BACKEND", "PYTHONPATH")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    if plugin is not None:
+        install_plugin(tmp_path / "site", plugin)
+        env["PYTHONPATH"] = str(tmp_path / "site")
+    if env_backend is not None:
+        env["PYTHON_KEYRING_BACKEND"] = env_backend
+    if config is not None:
+        (tmp_path / "config" / "python_keyring").mkdir(parents=True)
+        (tmp_path / "config" / "python_keyring" / "keyringrc.cfg").write_text(
+            f"[backend]\ndefault-keyring = {config}\n"
+        )
+    done = subprocess.run(
+        [sys.executable, "-c", ORACLE, SERVICE, "user"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert (seen["keyring"], seen["value"]) == (keyring_uses, keyring_reads)
+    if keyring_uses == SS:
+        assert seen["lean"] == {"secret": STORED}
+    else:  # even where keyring would read the same value: the reader cannot know that
+        assert "fallback" in seen["lean"]
+
+
+def test_with_libsecrets_dependency_importable_hits_stand_and_misses_fall_back(tmp_path: Path) -> None:
+    # A `gi` on the path may make keyring's libsecret backend (4.8) viable; keyring
+    # would then chain it after the Secret Service (5), asking it only on a miss.
+    import keyring
+
+    keyring.set_password(SERVICE, "user", STORED)
+    (tmp_path / "site" / "gi").mkdir(parents=True)
+    (tmp_path / "site" / "gi" / "__init__.py").write_text("")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    assert lean_read("user", env=env, cwd=tmp_path) == {"secret": STORED}
+    assert "next backend" in lean_read("absent", env=env, cwd=tmp_path)["fallback"]
+
+
 # -- handing over to keyring -----------------------------------------------------------------
 
 
