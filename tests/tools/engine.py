@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,8 +23,11 @@ class PodmanService:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.root = directory / "root"
-        self.runroot = directory / "runroot"
-        self.socket = directory / "podman.sock"
+        # podman refuses a runroot longer than 50 characters, and a unix socket path is
+        # limited too: both live in a short private directory of their own.
+        self.short = Path(tempfile.mkdtemp(prefix="apod-", dir="/tmp"))
+        self.runroot = self.short / "run"
+        self.socket = self.short / "podman.sock"
         self.storage_conf = directory / "storage.conf"
         self._process: subprocess.Popen | None = None
 
@@ -64,6 +68,7 @@ class PodmanService:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        shutil.rmtree(self.short, ignore_errors=True)
 
     def docker(self, args: list[str], *, check: bool = True, env: dict[str, str] | None = None,
                **kwargs) -> subprocess.CompletedProcess[str]:

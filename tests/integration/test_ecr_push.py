@@ -1,0 +1,282 @@
+"""ecr-login and ecr-push as a user runs them: the real docker CLI driving podman, a real
+TLS registry whose htpasswd holds moto's ECR password, moto behind the recording proxy,
+and the Secret Service of tests/run.sh.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AwsHome, files_containing, keyring_items
+from tests.integration.ecr_fixtures import DIGEST, EcrServices, argv_watch, ecr, ecr_home  # noqa: F401
+
+TWELVE_HOURS = 12 * 3600
+
+
+def push(home: AwsHome, ecr: EcrServices, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    return home.run(["ecr-push", "r", ecr.image, "--registry", ecr.registry.host, *args], **kwargs)
+
+
+def pushed_digest(result: subprocess.CompletedProcess[str], ecr: EcrServices, tag: str) -> str:
+    """Check stdout is exactly HOST/app:TAG@sha256:... and return the digest."""
+    assert result.returncode == 0, result.stderr
+    match = DIGEST.match(result.stdout)
+    assert match, repr(result.stdout)
+    assert match["ref"] == f"{ecr.registry.host}/app" and match["tag"] == tag
+    return match["digest"]
+
+
+def leftovers(home: AwsHome) -> list[str]:
+    """Temporary push configs left in XDG_RUNTIME_DIR or /tmp."""
+    places = [Path(home.env["XDG_RUNTIME_DIR"]), Path("/tmp")]
+    return [str(p) for place in places for p in place.glob("assumer-push-*")]
+
+
+# -- ecr-login ---------------------------------------------------------------------------
+
+
+def test_print_password_prints_only_the_password(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    result = ecr_home.run(["ecr-login", "r", "--print-password"])
+    assert (result.returncode, result.stdout) == (0, ecr.password + "\n"), result.stderr
+    assert ecr_home.proxy.count("GetAuthorizationToken") == 1
+    assert ecr_home.proxy.count("AssumeRole") == 1
+
+
+def test_login_with_docker_then_push_with_the_engine_alone(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    result = ecr_home.run(["ecr-login", "r", "--registry", ecr.registry.host, "--engine", "docker"])
+    assert result.returncode == 0, result.stderr
+    assert f"logged docker in to {ecr.registry.host}" in result.stderr
+    assert result.stdout == ""
+    # docker itself keeps the login (the user asked for a login): a plain docker push now works.
+    ref = f"{ecr.registry.host}/app:login-docker"
+    engine = ecr_home.command(["docker", "tag", ecr.image, ref])
+    assert engine.returncode == 0, engine.stderr
+    engine = ecr_home.command(["docker", "push", ref])
+    assert engine.returncode == 0, engine.stderr
+    assert "login-docker" in ecr.registry.tags("app")
+
+
+def test_login_with_podman(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    result = ecr_home.run(["ecr-login", "r", "--registry", ecr.registry.host, "--engine", "podman"])
+    assert result.returncode == 0, result.stderr
+    assert f"logged podman in to {ecr.registry.host}" in result.stderr
+
+
+def test_login_refused_by_the_registry_is_exit_7_with_the_engines_words(
+        ecr_home: AwsHome, ecr: EcrServices, tmp_path: Path) -> None:
+    from tests.tools.registry import Registry
+
+    other = Registry(tmp_path / "other", password="not-the-moto-password").start()
+    try:
+        result = ecr_home.run(["ecr-login", "r", "--registry", other.host, "--engine", "docker"])
+    finally:
+        other.stop()
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.startswith(f"assumer: error: docker login to {other.host} failed:")
+    assert "401" in result.stderr or "unauthorized" in result.stderr.lower()
+
+
+def test_role_without_get_authorization_token_is_denied_exit_4(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    """R2 has no ECR permission: moto denies (403) and the message names the missing action."""
+    result = ecr_home.run(["ecr-login", "r2", "--registry", ecr.registry.host])
+    assert result.returncode == 4, result.stderr
+    assert "ecr:GetAuthorizationToken" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_no_engine_on_path_is_exit_7(ecr_home: AwsHome, tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    result = ecr_home.run(["ecr-login", "r"], env_extra={"PATH": str(empty)})
+    assert result.returncode == 7
+    assert "no container engine found" in result.stderr
+    assert ecr_home.proxy.count("AssumeRole") == 0  # fails before any AWS call
+
+
+def test_engine_daemon_down_is_exit_7_with_the_engines_words(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    result = push(ecr_home, ecr, "--tag", "down", env_extra={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    assert result.returncode == 7, result.stderr
+    assert "Cannot connect to the Docker daemon" in result.stderr
+    assert leftovers(ecr_home) == []
+
+
+# -- ecr-push ----------------------------------------------------------------------------
+
+
+def test_push_prints_the_reference_the_registry_holds_and_writes_no_password(
+        ecr_home: AwsHome, ecr: EcrServices, argv_watch) -> None:  # noqa: F811
+    docker_dir = ecr_home.home / ".docker"
+    docker_dir.mkdir()
+    user_config = {"auths": {"other.example:5000": {"auth": "dXNlcjpwYXNz"}},
+                   "proxies": {"default": {"noProxy": "127.0.0.1"}}, "psFormat": "{{.ID}}"}
+    (docker_dir / "config.json").write_text(json.dumps(user_config))
+
+    def secrets() -> list[str]:
+        return [ecr.password]
+
+    with argv_watch(secrets) as watch:
+        started = time.monotonic()
+        result = push(ecr_home, ecr, "--tag", "v1")
+        elapsed = time.monotonic() - started
+    digest = pushed_digest(result, ecr, "v1")
+    assert "v1" in ecr.registry.tags("app")
+    assert ecr.registry.manifest_digest("app", "v1") == digest
+    # The user's Docker config is untouched; nothing is left behind; no password anywhere.
+    assert json.loads((docker_dir / "config.json").read_text()) == user_config
+    assert leftovers(ecr_home) == []
+    assert files_containing(ecr.password, ecr_home.home, Path("/tmp")) == []
+    assert watch.scans > 0 and watch.hits == [], watch.hits
+    assert "docker" in watch.seen  # the watch did see the engine run
+    # Progress and messages on stderr only.
+    assert f"pushing {ecr.image} to {ecr.registry.host}/app:v1" in result.stderr
+    print(f"ecr-push took {elapsed:.2f}s")
+
+
+def test_push_never_puts_session_secrets_on_argv(ecr_home: AwsHome, ecr: EcrServices, argv_watch) -> None:  # noqa: F811
+    session = json.loads(ecr_home.run(["env", "r", "--shell", "json"]).stdout)
+    secrets = [session["AWS_SECRET_ACCESS_KEY"], session["AWS_SESSION_TOKEN"], ecr.password,
+               ecr_home.world.u.secret_access_key]
+    with argv_watch(lambda: secrets) as watch:
+        result = push(ecr_home, ecr, "--tag", "argv")
+    pushed_digest(result, ecr, "argv")
+    assert watch.hits == [], watch.hits
+
+
+def test_cached_token_serves_the_helper_and_the_next_push(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    """With a real expiry the token is cached: one GetAuthorizationToken for two pushes."""
+    ecr_home.proxy.set_ecr_expiry(TWELVE_HOURS)
+    first = push(ecr_home, ecr, "--tag", "c1")
+    pushed_digest(first, ecr, "c1")
+    assert ecr_home.proxy.count("GetAuthorizationToken") == 1  # the helper read the keyring
+    second = push(ecr_home, ecr, "--tag", "c2")
+    pushed_digest(second, ecr, "c2")
+    assert ecr_home.proxy.count("GetAuthorizationToken") == 1
+    assert ecr_home.proxy.count("AssumeRole") == 1
+    # `assumer clear` removes the token with the session.
+    assert ecr_home.run(["clear", "r"]).returncode == 0
+    assert keyring_items("assumer") == []
+
+
+def test_token_stale_on_arrival_is_used_but_not_cached(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    """moto's token expired in 2015: it is handed to the engine, never stored."""
+    result = push(ecr_home, ecr, "--tag", "stale")
+    pushed_digest(result, ecr, "stale")
+    assert ecr_home.proxy.count("GetAuthorizationToken") == 1
+    stored = [item for item in keyring_items("assumer")]
+    assert len(stored) == 1  # the session only
+
+
+def test_push_with_no_cache_leaves_the_keyring_empty(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    ecr_home.proxy.set_ecr_expiry(TWELVE_HOURS)
+    result = push(ecr_home, ecr, "--tag", "nocache", "--no-cache")
+    pushed_digest(result, ecr, "nocache")
+    assert keyring_items("assumer") == []
+
+
+def test_push_with_podman(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    result = push(ecr_home, ecr, "--tag", "podman", "--engine", "podman")
+    digest = pushed_digest(result, ecr, "podman")
+    assert ecr.registry.manifest_digest("app", "podman") == digest
+    assert leftovers(ecr_home) == []
+
+
+def test_push_keeps_the_users_context_and_plugins(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    """The push reaches the engine the user's current context names, not DOCKER_HOST's default."""
+    docker_dir = ecr_home.home / ".docker"
+    env = {**ecr_home.env, "DOCKER_CONFIG": str(docker_dir)}
+    made = subprocess.run(["docker", "context", "create", "podtest", "--docker", f"host={ecr.podman.docker_host}"],
+                          env=env, capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    config = json.loads((docker_dir / "config.json").read_text()) if (docker_dir / "config.json").exists() else {}
+    config["currentContext"] = "podtest"
+    (docker_dir / "config.json").write_text(json.dumps(config))
+    # Only the context knows where the engine is.
+    result = push(ecr_home, ecr, "--tag", "context", env_extra={"DOCKER_HOST": None})
+    pushed_digest(result, ecr, "context")
+    assert json.loads((docker_dir / "config.json").read_text()) == config
+
+
+def test_missing_repository_without_create_is_exit_7(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    result = push(ecr_home, ecr, "--repository", "nothere", "--tag", "x")
+    assert result.returncode == 7, result.stderr
+    assert "'nothere' does not exist" in result.stderr and "--create-repository" in result.stderr
+
+
+def test_create_repository_without_permission_is_exit_4(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    """Role R (DESIGN.md's policy) has no ecr:CreateRepository."""
+    result = push(ecr_home, ecr, "--repository", "newrepo", "--tag", "x", "--create-repository")
+    assert result.returncode == 4, result.stderr
+    assert "ecr:CreateRepository" in result.stderr
+
+
+def test_missing_local_image_is_exit_7(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    result = ecr_home.run(["ecr-push", "r", "localhost/nothing:here", "--registry", ecr.registry.host,
+                           "--repository", "app"])
+    assert result.returncode == 7, result.stderr
+    assert "local image 'localhost/nothing:here' was not found" in result.stderr
+
+
+def _silent_registry() -> socket.socket:
+    """A listener that accepts and never answers: a push to it hangs until stopped."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    return listener
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_during_push_stops_the_engine_and_removes_the_config(
+        ecr_home: AwsHome, ecr: EcrServices, signum: int, status: int) -> None:
+    listener = _silent_registry()
+    host = f"127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        child = subprocess.Popen([ecr_home.assumer, "ecr-push", "r", ecr.image, "--registry", host,
+                                  "--repository", "app", "--tag", "sig"],
+                                 env=ecr_home.process_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, start_new_session=True, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not leftovers(ecr_home) and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.05)
+        assert leftovers(ecr_home), child.communicate()
+        time.sleep(0.5)  # the engine is running now
+        engines = _children(child.pid)
+        assert engines, "no engine child running"
+        child.send_signal(signum)
+        out, err = child.communicate(timeout=30)
+    finally:
+        listener.close()
+    assert child.returncode == status, err
+    assert out == ""
+    assert "stopped by" in err
+    assert leftovers(ecr_home) == []
+    for pid in engines:
+        assert not Path(f"/proc/{pid}").exists() or _zombie(pid), f"engine {pid} still running"
+    ecr.podman.remove_image(f"{host}/app:sig")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(f"/proc/{entry.name}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
