@@ -13,9 +13,10 @@ case it raises :class:`Fallback` and the caller asks keyring itself.
 It never writes: storing and deleting stay with keyring, so the items are
 always exactly the ones keyring creates.
 
-The rules mirror keyring 24-25 (``keyring/core.py``, ``keyring/backend.py``,
-``keyring/backends/SecretService.py`` and ``chainer.py``); a keyring outside
-that range is "unexpected" and falls back until someone re-reads its source.
+The rules mirror keyring 25 (``keyring/core.py``, ``keyring/backend.py``,
+``keyring/util/platform_.py``, ``keyring/backends/SecretService.py`` and
+``chainer.py``, unchanged in what matters here from 25.0 to 25.7); any other
+keyring is "unexpected" and falls back until someone re-reads its source.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ __all__ = ["SECRET_SERVICE_BACKEND", "Fallback", "ensure_secret_service", "get_p
 SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
 
 # keyring majors whose detection and SecretService lookup this module mirrors.
-_KEYRING_MAJORS = range(24, 26)
+# (24 differs: it refuses to start while a keyringrc.cfg is left in the old data
+# directory only.)
+_KEYRING_MAJORS = range(25, 26)
 # keyring's SecretService backend refuses SecretStorage older than this.
 _MIN_SECRETSTORAGE = (3, 2)
 # Seconds to wait for each D-Bus reply before handing over to keyring. keyring
@@ -276,13 +279,13 @@ def _scan_installation(search_path: Iterable[str], meta_path: Sequence[object]) 
     """Check the distributions on ``search_path`` without importlib.metadata.
 
     keyring finds backends through the ``keyring.backends`` entry-point group
-    (its built-ins are registered there too), via importlib.metadata, which
-    lists every directory on sys.path, reads the metadata of every
-    distribution and costs tens of milliseconds to import alone. This is the
-    same walk, reduced to what decides the answer, at a few hundred
-    microseconds: one listdir per sys.path entry and one open per
-    ``*.dist-info``/``*.egg-info`` directory. It is conservative: a hit means
-    "maybe", never "no".
+    (its built-ins are registered there too) with importlib.metadata, which
+    lists every directory on sys.path and reads every distribution's
+    metadata, after costing tens of milliseconds to import. This is the same
+    walk cut down to what decides the answer: one listdir per sys.path entry
+    and one open per ``*.dist-info``/``*.egg-info`` directory, about 1 ms for
+    150 distributions. Caching the verdict would save little and could go
+    stale. It is conservative: a hit means "maybe", never "no".
 
     Raises Fallback when keyring or SecretStorage is absent, duplicated or of
     an unexpected version (keyring would behave differently or fail).

@@ -337,7 +337,7 @@ def test_dbus_under_kde_falls_back(env, site, tmp_path):
     [
         ("SecretStorage-3.5.0.dist-info",),  # no keyring
         ("keyring-25.7.0.dist-info",),  # no SecretStorage: keyring's backend is not viable
-        ("keyring-23.13.1.dist-info", "SecretStorage-3.5.0.dist-info"),  # older than mirrored
+        ("keyring-24.3.1.dist-info", "SecretStorage-3.5.0.dist-info"),  # older than mirrored
         ("keyring-26.0.0.dist-info", "SecretStorage-3.5.0.dist-info"),  # newer than mirrored
         ("keyring.egg-info", "SecretStorage-3.5.0.dist-info"),  # version unknown
         ("keyring-25.7.0.dist-info", "SecretStorage-3.1.2.dist-info"),  # keyring refuses < 3.2
@@ -349,12 +349,12 @@ def test_unexpected_keyring_or_secretstorage_falls_back(env, tmp_path, entries):
 
 
 def test_two_keyrings_on_the_path_fall_back(env, site, tmp_path):
-    user_site = make_site(tmp_path / "user", "keyring-24.3.1.dist-info")
+    user_site = make_site(tmp_path / "user", "keyring-25.0.0.dist-info")
     assert "2 keyring distributions" in fallback_reason(env, user_site, site)
 
 
 def test_supported_versions_and_name_spellings_are_answered(env, tmp_path):
-    site = make_site(tmp_path / "s", "keyring-24.3.1.egg-info", "secretstorage-3.3.3-py3.11.egg-info")
+    site = make_site(tmp_path / "s", "keyring-25.0.0.egg-info", "secretstorage-3.3.3-py3.11.egg-info")
     assert decide(env, site) is True
 
 
