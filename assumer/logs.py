@@ -25,6 +25,9 @@ _PATTERNS = [
                r"TokenCode|aws_secret_access_key|aws_session_token)'\s*:\s*(?:b)?')[^']*(')", re.I),
     # Query strings and form bodies.
     re.compile(r"((?:TokenCode|SecretAccessKey|SessionToken|X-Amz-Security-Token)=)[^&\s'\"]*()", re.I),
+    # SigV4's canonical request (x-amz-security-token:...) and INI lines (aws_secret_access_key = ...).
+    re.compile(r"((?:x-amz-security-token|aws_secret_access_key|aws_session_token|aws_security_token)[ \t]*[:=][ \t]*)"
+               r"[^\s'\"&,}]+()", re.I),
     # Authorization: AWS4-HMAC-SHA256 Credential=..., Signature=<hex>
     re.compile(r"(Signature=)[0-9a-f]+()", re.I),
 ]
