@@ -1,0 +1,148 @@
+"""docker-credential-assumer and `assumer ecr-helper configure`, driven by real clients:
+skopeo and the docker CLI (through podman) pushing to the TLS test registry, and the
+helper protocol spoken over stdin/stdout as engines speak it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.conftest import AwsHome, files_containing, keyring_items
+from tests.integration.ecr_fixtures import EcrServices, ecr, ecr_home  # noqa: F401
+
+HELPER = "docker-credential-assumer"
+NOT_FOUND = "credentials not found in native keychain\n"
+DEFAULT_HOST = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com"
+
+
+def helper(home: AwsHome, action: str, stdin: str = "", **kwargs) -> subprocess.CompletedProcess[str]:
+    path = shutil.which(HELPER, path=home.env["PATH"])
+    assert path, "docker-credential-assumer is not installed beside assumer"
+    return home.command([path, action], input=stdin, **kwargs)
+
+
+def configure(home: AwsHome, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    return home.run(["ecr-helper", "configure", *args], **kwargs)
+
+
+def docker_config(home: AwsHome) -> dict:
+    return json.loads((home.home / ".docker" / "config.json").read_text())
+
+
+def test_configure_adds_the_cred_helper_and_keeps_the_rest(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    host = ecr.registry.host
+    (ecr_home.home / ".docker").mkdir()
+    before = {"auths": {host: {"auth": "QVdTOm9sZA=="}, "other:5000": {"auth": "dTpw"}},
+              "credHelpers": {"gcr.io": "gcloud"}, "currentContext": "default",
+              "proxies": {"default": {"httpProxy": "http://proxy:3128"}}}
+    (ecr_home.home / ".docker" / "config.json").write_text(json.dumps(before))
+    result = configure(ecr_home, "r", "--registry", host)
+    assert result.returncode == 0, result.stderr
+    after = docker_config(ecr_home)
+    assert after["credHelpers"] == {"gcr.io": "gcloud", host: "assumer"}
+    assert after["auths"] == {"other:5000": {"auth": "dTpw"}}  # the stale login for host is gone
+    assert {k: after[k] for k in ("currentContext", "proxies")} == {k: before[k] for k in ("currentContext", "proxies")}
+    mapping = json.loads((ecr_home.home / ".config" / "assumer" / "registries.json").read_text())
+    assert mapping == {"registries": {host: {"profile": "r"}}}
+    assert "removed the stored login" in result.stderr
+    assert list((ecr_home.home / ".docker").glob(".config.json.*")) == []  # no temp file left
+
+
+def test_configure_defaults_to_the_roles_ecr_registry(ecr_home: AwsHome) -> None:
+    result = configure(ecr_home, "r")
+    assert result.returncode == 0, result.stderr
+    assert docker_config(ecr_home)["credHelpers"] == {DEFAULT_HOST: "assumer"}
+    assert ecr_home.proxy.requests() == []  # set-up needs no AWS call
+
+
+def test_configure_refuses_when_the_helper_is_not_on_path(ecr_home: AwsHome, tmp_path: Path) -> None:
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    result = configure(ecr_home, "r", env_extra={"PATH": f"{bare}:/usr/bin:/bin"})
+    assert result.returncode == 7, result.stderr
+    assert f"{HELPER} is not on PATH" in result.stderr
+    assert not (ecr_home.home / ".docker" / "config.json").exists()
+
+
+def test_configure_unknown_profile_is_exit_3(ecr_home: AwsHome) -> None:
+    result = configure(ecr_home, "nosuch")
+    assert result.returncode == 3, result.stderr
+
+
+def test_skopeo_pushes_through_the_helper(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    host = ecr.registry.host
+    assert configure(ecr_home, "r", "--registry", host).returncode == 0
+    authfile = ecr_home.home / ".docker" / "config.json"
+    result = ecr_home.command(["skopeo", "copy", "--authfile", str(authfile), f"oci:{ecr.layout}:latest",
+                               f"docker://{host}/app:skopeo"], timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "skopeo" in ecr.registry.tags("app")
+    assert ecr_home.proxy.count("GetAuthorizationToken") == 1
+    assert files_containing(ecr.password, ecr_home.home, Path("/tmp")) == []
+
+
+def test_plain_docker_push_uses_the_configured_helper(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    host = ecr.registry.host
+    ecr_home.proxy.set_ecr_expiry(12 * 3600)
+    assert configure(ecr_home, "r", "--registry", host).returncode == 0
+    ref = f"{host}/app:helper"
+    assert ecr_home.command(["docker", "tag", ecr.image, ref]).returncode == 0
+    for _ in range(2):
+        result = ecr_home.command(["docker", "push", ref])
+        assert result.returncode == 0, result.stderr
+    assert "helper" in ecr.registry.tags("app")
+    # Tokens are cached in the keyring per registry and profile: one call for two pushes.
+    assert ecr_home.proxy.count("GetAuthorizationToken") == 1
+    assert any(item.get("username", "").startswith("ecr:") for item in keyring_items("assumer"))
+    assert "auths" not in docker_config(ecr_home) or host not in docker_config(ecr_home)["auths"]
+
+
+def test_get_answers_in_the_protocols_shape(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    host = ecr.registry.host
+    assert configure(ecr_home, "r", "--registry", host).returncode == 0
+    for asked in (host, f"https://{host}", f"https://{host}/v2/"):
+        result = helper(ecr_home, "get", asked)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert json.loads(result.stdout) == {"ServerURL": asked, "Username": "AWS", "Secret": ecr.password}
+
+
+def test_get_for_a_registry_it_does_not_serve(ecr_home: AwsHome) -> None:
+    result = helper(ecr_home, "get", "https://index.docker.io/v1/")
+    assert (result.returncode, result.stdout) == (1, NOT_FOUND)
+
+
+def test_get_failure_is_said_on_stdout_and_stderr(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    assert configure(ecr_home, "r2", "--registry", ecr.registry.host).returncode == 0
+    result = helper(ecr_home, "get", ecr.registry.host)
+    assert result.returncode == 1
+    assert result.stdout.startswith("docker-credential-assumer: ") and "ecr:GetAuthorizationToken" in result.stdout
+    assert result.stdout.strip() in result.stderr
+
+
+def test_store_erase_list_version(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    host = ecr.registry.host
+    assert configure(ecr_home, "r", "--registry", host).returncode == 0
+    stored = helper(ecr_home, "store", json.dumps({"ServerURL": host, "Username": "AWS", "Secret": "x"}))
+    assert (stored.returncode, stored.stdout) == (0, "")
+    erased = helper(ecr_home, "erase", host)
+    assert (erased.returncode, erased.stdout) == (0, "")
+    listed = helper(ecr_home, "list")
+    assert (listed.returncode, json.loads(listed.stdout)) == (0, {host: "AWS"})
+    version = helper(ecr_home, "version")
+    assert version.returncode == 0 and version.stdout.startswith("docker-credential-assumer (assumer) ")
+    assert helper(ecr_home, "bogus").returncode == 1
+
+
+def test_docker_login_through_the_helper_does_not_break(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    """With credHelpers set, `docker login` calls the helper's store: it succeeds, keeps nothing."""
+    host = ecr.registry.host
+    assert configure(ecr_home, "r", "--registry", host).returncode == 0
+    result = ecr_home.command(["docker", "login", "--username", "AWS", "--password-stdin", host],
+                              input=ecr.password)
+    assert result.returncode == 0, result.stderr
+    # docker records an empty marker for the host; no credential is written.
+    assert docker_config(ecr_home).get("auths", {}).get(host, {}) == {}
+    assert files_containing(ecr.password, ecr_home.home) == []
