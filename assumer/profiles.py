@@ -29,6 +29,14 @@ _SECTION = re.compile(r"^\[\s*([^\]]*?)\s*\]\s*$")
 _KEY_VALUE = re.compile(r"^([^=:\s][^=:]*?)\s*[=:]\s*(.*)$")
 
 
+_SECRET_LIKE = re.compile(r"[A-Za-z0-9/+=]{16,}")
+
+
+def shown_line(line: str) -> str:
+    """A malformed line as an error quotes it, key-shaped runs masked: it may hold a secret key."""
+    return _SECRET_LIKE.sub("***", line.strip())
+
+
 @dataclass(frozen=True)
 class Value:
     """A config value and where it came from, so errors can point at the line."""
@@ -70,7 +78,7 @@ class IniFile:
                 match = _SECTION.match(line.rstrip())
                 if not match:
                     raise ConfigError(
-                        f"{self.path}:{number}: malformed section header {line.strip()!r}",
+                        f"{self.path}:{number}: malformed section header {shown_line(line)!r}",
                         hint="a section header looks like [profile NAME]",
                     )
                 # A repeated section merges into the first, as configparser(strict=False) does.
@@ -112,7 +120,7 @@ class IniFile:
             match = _KEY_VALUE.match(line.strip())
             if not match:
                 raise ConfigError(
-                    f"{self.path}:{number}: expected 'key = value', found {line.strip()!r}",
+                    f"{self.path}:{number}: expected 'key = value', found {shown_line(line)!r}",
                     hint="fix or comment out that line",
                 )
             last = match.group(1).strip().lower()

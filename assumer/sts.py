@@ -14,6 +14,7 @@ from typing import Any
 from assumer import logs
 from assumer.credentials import Credentials
 from assumer.errors import AssumerError, AuthError, ConfigError, NetworkError
+from assumer.profiles import shown_line
 
 # Time bounds (documented in the README): connect 5 s, read 15 s, 3 attempts in
 # botocore's "standard" retry mode (throttling and transient errors retried with
@@ -203,10 +204,10 @@ def _config_parse_error(exc: Exception) -> ConfigError:
     path, error = kwargs.get("path", "the AWS config"), kwargs.get("error")
     line = getattr(error, "lineno", None)
     detail = str(error).strip().splitlines()[0] if error is not None and str(error).strip() else "not INI"
-    detail = re.sub(r"^While reading from .*?: ", "", detail)  # configparser repeats the path and line
+    detail = shown_line(re.sub(r"^While reading from .*?: ", "", detail))  # configparser repeats path and line
     if line is None and getattr(error, "errors", None):
         line, text = error.errors[0]  # configparser.ParsingError: [(lineno, repr(line)), ...]
         found = text[:-3] + "'" if text.endswith("\\n'") else text  # the line's repr(), newline dropped
-        detail = f"expected 'key = value', found {found}"
+        detail = f"expected 'key = value', found {shown_line(found)}"
     where = f"{path}:{line}" if line else str(path)
     return ConfigError(f"{where}: botocore cannot parse this file: {detail}", hint="fix or comment out that line")
