@@ -330,3 +330,26 @@ def test_add_then_bad_input_leaves_the_stored_keys_alone(home: Home) -> None:
     result = home.run(["add", "u"], input="")
     assert_one_error_line(result, 3, "no keys given")
     assert home.keyring_file.read_text() == stored
+
+
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+@pytest.mark.parametrize("bad_line", [f"aws_secret_access_key {SECRET}", SECRET, f"[u {SECRET}"])
+def test_malformed_line_holding_a_secret_is_not_echoed(home: Home, bad_line: str) -> None:
+    """The error names file and line, but a line with a secret key on it is masked."""
+    credentials = home.home / ".aws" / "credentials"
+    credentials.write_text(f"[u]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n{bad_line}\n")
+    result = home.run(["env", "u"])
+    line = assert_one_error_line(result, 3, f"{credentials}:3:")
+    assert SECRET not in line
+    assert SECRET[:16] not in line
+
+
+def test_malformed_line_with_a_secret_seen_by_botocore_is_not_echoed(home: Home) -> None:
+    """The same through botocore's parser (a line in another profile of the config file)."""
+    config = home.home / ".aws" / "config"
+    config.write_text(CONFIG + f"\n[profile other]\naws_secret_access_key {SECRET}\n")
+    result = home.run(["env", "r"])
+    line = assert_one_error_line(result, 3, f"{config}:")
+    assert SECRET[:16] not in line
