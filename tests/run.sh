@@ -25,10 +25,11 @@ export TESTS_KEYRING_HOME="$TEST_HOME"
 export PATH="$VENV/bin:$PATH"
 
 cd "$REPO"
+# A private basetemp: other pytest runs of the same user prune /tmp/pytest-of-$USER.
 status=0
 dbus-run-session -- sh -c \
-    'printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$0" -m pytest "$@"' \
-    "$VENV/bin/python" "$@" || status=$?
+    'printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; base=$1; shift; exec "$0" -m pytest --basetemp="$base" "$@"' \
+    "$VENV/bin/python" "$TEST_HOME/pytest" "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "tests/run.sh: pytest collected no tests; that is a failure" >&2
     status=1

@@ -18,7 +18,9 @@ say() { printf '%s\n' "$*" >&2; }
 missing_debs() {
     local pkg
     for pkg in "$@"; do
-        dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || printf '%s\n' "$pkg"
+        # dpkg-query, not "dpkg -s | grep -q": grep leaving early breaks the pipe.
+        [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] ||
+            printf '%s\n' "$pkg"
     done
 }
 

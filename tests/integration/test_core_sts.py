@@ -1,0 +1,217 @@
+"""What reaches STS (seen by the recording proxy) and how refusals and failures end.
+
+moto checks neither MFA codes, durations nor a missing external id, so those are
+asserted on the parameters the proxy recorded; denials are real moto denials.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.conftest import AwsHome
+from tests.tools.net import free_port
+
+SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
+MFA_SERIAL = "arn:aws:iam::123456789012:mfa/U"
+
+
+def add_role_profile(aws_home: AwsHome, name: str, *lines: str, role: str | None = None,
+                     source: str = "u") -> None:
+    body = "\n".join([f"role_arn = {role or aws_home.world.role_r}",
+                      f"source_profile = {source}", "region = ap-northeast-1", *lines])
+    aws_home.add_config(f"[profile {name}]\n{body}\n")
+
+
+def last_assume(aws_home: AwsHome) -> dict[str, str]:
+    requests = aws_home.proxy.params("AssumeRole")
+    assert requests, "no AssumeRole reached the proxy"
+    return requests[-1]
+
+
+def test_default_session_name_is_valid(aws_home: AwsHome) -> None:
+    assert aws_home.run(["env", "r"]).returncode == 0
+    assert SESSION_NAME.match(last_assume(aws_home)["RoleSessionName"])
+
+
+def test_duration_option_is_sent(aws_home: AwsHome) -> None:
+    result = aws_home.run(["env", "r", "--duration", "1800"])
+    assert result.returncode == 0, result.stderr
+    assert last_assume(aws_home)["DurationSeconds"] == "1800"
+
+
+def test_duration_is_part_of_the_cache_key(aws_home: AwsHome) -> None:
+    assert aws_home.run(["env", "r", "--duration", "1800"]).returncode == 0
+    assert aws_home.run(["env", "r", "--duration", "3600"]).returncode == 0
+    assert aws_home.proxy.count("AssumeRole") == 2
+
+
+def test_profile_settings_are_sent(aws_home: AwsHome) -> None:
+    add_role_profile(aws_home, "tuned", "external_id = xyz", "role_session_name = my-session",
+                     "duration_seconds = 2700", "source_identity = alice")
+    result = aws_home.run(["env", "tuned"])
+    assert result.returncode == 0, result.stderr
+    sent = last_assume(aws_home)
+    assert sent["ExternalId"] == "xyz"
+    assert sent["RoleSessionName"] == "my-session"
+    assert sent["DurationSeconds"] == "2700"
+    assert sent["SourceIdentity"] == "alice"
+
+
+def test_mfa_code_option_sends_serial_and_code(aws_home: AwsHome) -> None:
+    add_role_profile(aws_home, "rmfa", f"mfa_serial = {MFA_SERIAL}")
+    result = aws_home.run(["env", "rmfa", "--mfa-code", "123456"])
+    assert result.returncode == 0, result.stderr
+    sent = last_assume(aws_home)
+    assert (sent["SerialNumber"], sent["TokenCode"]) == (MFA_SERIAL, "123456")
+
+
+def test_mfa_code_from_stdin(aws_home: AwsHome) -> None:
+    add_role_profile(aws_home, "rmfa", f"mfa_serial = {MFA_SERIAL}")
+    result = aws_home.run(["env", "rmfa", "--mfa-code", "-"], input="654321\n")
+    assert result.returncode == 0, result.stderr
+    assert last_assume(aws_home)["TokenCode"] == "654321"
+
+
+def test_mfa_without_terminal_or_code_fails_at_once(aws_home: AwsHome) -> None:
+    add_role_profile(aws_home, "rmfa", f"mfa_serial = {MFA_SERIAL}")
+    started = time.monotonic()
+    result = aws_home.run(["env", "rmfa"], timeout=30)  # no tty: a new session, stdin /dev/null
+    assert time.monotonic() - started < 15
+    assert result.returncode == 4, result.stderr
+    assert "--mfa-code" in result.stderr
+    assert result.stdout == ""
+    assert aws_home.proxy.count("AssumeRole") == 0
+
+
+def test_mfa_session_is_cached_so_the_code_is_asked_once(aws_home: AwsHome) -> None:
+    add_role_profile(aws_home, "rmfa", f"mfa_serial = {MFA_SERIAL}")
+    assert aws_home.run(["env", "rmfa", "--mfa-code", "123456"]).returncode == 0
+    again = aws_home.run(["env", "rmfa"])  # no code, no terminal: only a cache hit can succeed
+    assert again.returncode == 0, again.stderr
+    assert aws_home.proxy.count("AssumeRole") == 1
+
+
+def test_role_arn_with_source_profile_option(aws_home: AwsHome) -> None:
+    result = aws_home.run(["exec", aws_home.world.role_r, "--source-profile", "u", "--",
+                           "aws", "sts", "get-caller-identity", "--query", "Arn", "--output", "text"])
+    assert result.returncode == 0, result.stderr
+    assert "assumed-role/R/" in result.stdout
+
+
+# -- refusals -----------------------------------------------------------------------------
+
+
+def test_user_without_permission_is_denied_naming_the_role(aws_home: AwsHome) -> None:
+    keys = aws_home.world.nope
+    aws_home.add_credentials(f"[nope]\naws_access_key_id = {keys.access_key_id}\n"
+                             f"aws_secret_access_key = {keys.secret_access_key}\n")
+    aws_home.add_config("[profile nope]\nregion = ap-northeast-1\n")
+    add_role_profile(aws_home, "rnope", source="nope")
+    result = aws_home.run(["env", "rnope"])
+    assert result.returncode == 4, result.stderr
+    assert "role/R" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_role_that_does_not_trust_the_caller_is_denied(aws_home: AwsHome) -> None:
+    add_role_profile(aws_home, "untrusted", role=aws_home.world.role_untrusting)
+    result = aws_home.run(["env", "untrusted"])
+    assert result.returncode == 4, result.stderr
+    assert "UNTRUSTING" in result.stderr
+
+
+def test_wrong_external_id_is_denied_right_one_accepted(aws_home: AwsHome) -> None:
+    keys = aws_home.world.wide
+    aws_home.add_credentials(f"[wide]\naws_access_key_id = {keys.access_key_id}\n"
+                             f"aws_secret_access_key = {keys.secret_access_key}\n")
+    add_role_profile(aws_home, "ext-ok", "external_id = xyz", role=aws_home.world.role_rext,
+                     source="wide")
+    add_role_profile(aws_home, "ext-bad", "external_id = wrong", role=aws_home.world.role_rext,
+                     source="wide")
+    assert aws_home.run(["env", "ext-ok"]).returncode == 0
+    assert aws_home.run(["env", "ext-bad"]).returncode == 4
+
+
+@pytest.mark.parametrize("secret", ["x" * 40, None])
+def test_invalid_source_keys_exit_4(aws_home: AwsHome, secret: str | None) -> None:
+    key_id = aws_home.world.u.access_key_id if secret else "AKIAIOSFODNN7EXAMPLE"
+    aws_home.credentials_file.write_text(f"[u]\naws_access_key_id = {key_id}\n"
+                                         f"aws_secret_access_key = {secret or 'y' * 40}\n")
+    result = aws_home.run(["env", "r"])
+    assert result.returncode == 4, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_source_credentials_is_a_clear_error(aws_home: AwsHome) -> None:
+    aws_home.credentials_file.write_text("")
+    result = aws_home.run(["env", "r"])
+    assert result.returncode in (3, 4), result.stderr
+    assert "u" in result.stderr and "Traceback" not in result.stderr
+    assert aws_home.proxy.count("AssumeRole") == 0
+
+
+@pytest.mark.parametrize("config, hint", [
+    ("[profile loop1]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = loop2\n"
+     "[profile loop2]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = loop1\n",
+     "loop1"),
+    ("[profile badarn]\nrole_arn = not-an-arn\nsource_profile = u\n", "not-an-arn"),
+])
+def test_configuration_errors_exit_3(aws_home: AwsHome, config: str, hint: str) -> None:
+    aws_home.add_config(config)
+    profile = config.split("]")[0].split()[-1]
+    result = aws_home.run(["env", profile])
+    assert result.returncode == 3, result.stderr
+    assert hint in result.stderr
+
+
+def test_unknown_profile_exits_3(aws_home: AwsHome) -> None:
+    result = aws_home.run(["env", "no-such-profile"])
+    assert result.returncode == 3
+    assert "no-such-profile" in result.stderr
+
+
+# -- network --------------------------------------------------------------------------------
+
+
+def test_unreachable_endpoint_exits_6_quickly(aws_home: AwsHome) -> None:
+    started = time.monotonic()
+    result = aws_home.run(["env", "r"], env_extra={"AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"})
+    assert result.returncode == 6, result.stderr
+    assert time.monotonic() - started < 30
+    assert "Traceback" not in result.stderr
+
+
+def test_endpoint_that_never_answers_exits_6_in_bounded_time(aws_home: AwsHome) -> None:
+    """The read timeout is the documented ASSUMER_READ_TIMEOUT, lowered to keep the suite quick."""
+    aws_home.proxy.delay("AssumeRole", 600, count=100)
+    started = time.monotonic()
+    result = aws_home.run(["env", "r"], env_extra={"ASSUMER_READ_TIMEOUT": "2"}, timeout=120)
+    elapsed = time.monotonic() - started
+    aws_home.proxy.reset()  # release the held requests
+    assert result.returncode == 6, result.stderr
+    assert elapsed < 20
+
+
+def test_throttling_is_retried(aws_home: AwsHome) -> None:
+    aws_home.proxy.throttle("AssumeRole", 2)
+    result = aws_home.run(["env", "r"])
+    assert result.returncode == 0, result.stderr
+    assert aws_home.proxy.count("AssumeRole") == 3
+
+
+def test_throttled_after_retries_exits_6(aws_home: AwsHome) -> None:
+    aws_home.proxy.throttle("AssumeRole", 100)
+    result = aws_home.run(["env", "r"])
+    assert result.returncode == 6, result.stderr
+    assert 1 < aws_home.proxy.count("AssumeRole") <= 10
+    assert "Traceback" not in result.stderr
+
+
+def test_server_error_is_not_a_traceback(aws_home: AwsHome) -> None:
+    aws_home.proxy.fail("AssumeRole", 500, "InternalFailure", "boom", count=100)
+    result = aws_home.run(["env", "r"])
+    assert result.returncode not in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr
