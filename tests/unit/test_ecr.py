@@ -1,0 +1,243 @@
+"""assumer.ecr: registry hosts, image references and the token cache (no services)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from assumer import ecr
+from assumer.cache import SessionCache
+from assumer.errors import ConfigError, EngineError
+from assumer.store import MemoryStore
+
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("value, account, region, fips, dual", [
+    ("123456789012.dkr.ecr.ap-northeast-1.amazonaws.com", "123456789012", "ap-northeast-1", False, False),
+    ("https://123456789012.dkr.ecr.us-east-1.amazonaws.com", "123456789012", "us-east-1", False, False),
+    ("https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/app/manifests/x", "123456789012", "us-east-1",
+     False, False),
+    ("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:1", "123456789012", "eu-west-1", False, False),
+    ("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com", "123456789012", "us-gov-west-1", True, False),
+    ("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", "123456789012", "cn-north-1", False, False),
+    ("123456789012.dkr-ecr.us-west-2.on.aws", "123456789012", "us-west-2", False, True),
+    ("https://123456789012.dkr-ecr-fips.us-east-2.on.aws/", "123456789012", "us-east-2", True, True),
+    ("123456789012.DKR.ECR.us-east-1.AMAZONAWS.COM", "123456789012", "us-east-1", False, False),
+])
+def test_parse_registry(value: str, account: str, region: str, fips: bool, dual: bool) -> None:
+    parsed = ecr.parse_registry(value)
+    assert (parsed.account, parsed.region, parsed.fips, parsed.dual_stack) == (account, region, fips, dual)
+    assert "/" not in parsed.host and ":" not in parsed.host
+
+
+@pytest.mark.parametrize("value", [
+    "", "docker.io", "12345678901.dkr.ecr.us-east-1.amazonaws.com", "1234567890123.dkr.ecr.us-east-1.amazonaws.com",
+    "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example", "123456789012.ecr.us-east-1.amazonaws.com",
+    "123456789012.dkr.ecr.us-east-1.on.aws", "123456789012.dkr-ecr.us-east-1.amazonaws.com",
+    "public.ecr.aws", "127.0.0.1:5000",
+])
+def test_parse_registry_rejects_other_hosts_with_a_clear_error(value: str) -> None:
+    with pytest.raises(ConfigError, match="is not an ECR registry host") as caught:
+        ecr.parse_registry(value)
+    assert "ACCOUNT.dkr.ecr.REGION.amazonaws.com" in str(caught.value)
+
+
+@pytest.mark.parametrize("value, host", [
+    ("127.0.0.1:5000", "127.0.0.1:5000"), ("https://mirror.example/v2/", "mirror.example"),
+    ("Registry.Example:443", "registry.example:443"), ("[::1]:5000", "[::1]:5000"), ("localhost", "localhost"),
+])
+def test_check_host_accepts_any_host(value: str, host: str) -> None:
+    assert ecr.check_host(value) == host
+
+
+@pytest.mark.parametrize("value", ["", "https://", "bad host", "a..b", "-x.example", "h:port"])
+def test_check_host_rejects_garbage(value: str) -> None:
+    with pytest.raises(ConfigError, match="--registry"):
+        ecr.check_host(value)
+
+
+def test_default_host_per_partition() -> None:
+    assert ecr.default_host("123456789012", "ap-northeast-1") == "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com"
+    assert ecr.default_host("123456789012", "cn-north-1") == "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"
+
+
+@pytest.mark.parametrize("arn, account", [
+    ("arn:aws:iam::123456789012:role/R", "123456789012"), ("arn:aws-cn:iam::210987654321:role/a/b", "210987654321"),
+    (None, None), ("not-an-arn", None), ("arn:aws:iam::abc:role/R", None),
+])
+def test_account_of(arn: str | None, account: str | None) -> None:
+    assert ecr.account_of(arn) == account
+
+
+@pytest.mark.parametrize("image, repository, tag", [
+    ("localhost/app:latest", "app", "latest"),
+    ("app", "app", "latest"),
+    ("app:1.2", "app", "1.2"),
+    ("team/app:v1", "team/app", "v1"),
+    ("registry.example:5000/team/app:v1", "team/app", "v1"),
+    ("nginx", "nginx", "latest"),
+    ("docker.io/library/nginx:1", "nginx", "1"),
+    ("localhost:5000/app", "app", "latest"),
+    ("localhost/app@sha256:" + "a" * 64, "app", "latest"),
+    ("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:old", "app", "old"),
+])
+def test_push_target_follows_design(image: str, repository: str, tag: str) -> None:
+    target = ecr.push_target(image, "H:1")
+    assert (target.repository, target.tag) == (repository, tag)
+    assert target.reference() == f"H:1/{repository}:{tag}"
+
+
+def test_push_target_overrides() -> None:
+    assert ecr.push_target("localhost/app:latest", "h", repository="other/x", tag="v9").reference() == "h/other/x:v9"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"repository": "Upper"}, "not a valid repository name"),
+    ({"repository": "a//b"}, "not a valid repository name"),
+    ({"tag": "-bad"}, "not a valid tag"),
+    ({"tag": "x" * 129}, "not a valid tag"),
+])
+def test_push_target_rejects_bad_names(kwargs: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        ecr.push_target("localhost/app:latest", "h", **kwargs)
+
+
+# -- tokens --------------------------------------------------------------------------
+
+
+def item(password: str = "s3cret-token", expires: object = NOW + timedelta(hours=12)) -> dict:
+    raw = base64.b64encode(f"AWS:{password}".encode()).decode()
+    return {"authorizationToken": raw, "expiresAt": expires,
+            "proxyEndpoint": "https://123456789012.dkr.ecr.ap-northeast-1.amazonaws.com"}
+
+
+def test_decode_token() -> None:
+    token = ecr.decode_token(item())
+    assert (token.username, token.password, token.expires_at) == ("AWS", "s3cret-token", NOW + timedelta(hours=12))
+    assert "s3cret" not in repr(token)
+
+
+@pytest.mark.parametrize("expires", [1767268800, "2026-01-01T12:00:00Z", datetime(2026, 1, 1, 12, tzinfo=timezone.utc)])
+def test_decode_token_expiry_forms(expires: object) -> None:
+    assert ecr.decode_token(item(expires=expires)).expires_at == NOW
+
+
+def test_decode_token_without_expiry_is_stale() -> None:
+    data = item()
+    del data["expiresAt"]
+    assert not ecr.decode_token(data).usable(NOW)
+
+
+@pytest.mark.parametrize("raw", ["!!!", base64.b64encode(b"nocolon").decode(), base64.b64encode(b":pw").decode()])
+def test_decode_token_malformed(raw: str) -> None:
+    with pytest.raises(EngineError):
+        ecr.decode_token({"authorizationToken": raw})
+
+
+def test_decode_token_registers_the_password_for_redaction() -> None:
+    from assumer import logs
+
+    ecr.decode_token(item(password="redact-me-please"))
+    assert "redact-me-please" not in logs.redact("x redact-me-please y")
+
+
+def test_token_json_round_trip_and_corruption() -> None:
+    token = ecr.decode_token(item())
+    assert ecr.Token.from_json(token.to_json()) == token
+    for bad in ("", "[]", '{"Username": "AWS"}', '{"Username":"a","Password":"b","ExpiresAt":"never"}'):
+        with pytest.raises(ValueError):
+            ecr.Token.from_json(bad)
+
+
+def test_usable_means_more_than_thirty_minutes_left() -> None:
+    token = ecr.decode_token(item(expires=NOW + timedelta(minutes=31)))
+    assert token.usable(NOW)
+    assert not token.usable(NOW + timedelta(minutes=1, seconds=1))
+
+
+@dataclass(frozen=True)
+class FakeSession:
+    profile: str = "r"
+    role_arn: str | None = "arn:aws:iam::123456789012:role/R"
+    region: str | None = "ap-northeast-1"
+
+
+class Fetcher:
+    def __init__(self, *tokens: dict) -> None:
+        self.tokens = list(tokens)
+        self.calls: list[ecr.Where] = []
+
+    def __call__(self, session: object, where: ecr.Where) -> ecr.Token:
+        self.calls.append(where)
+        return ecr.decode_token(self.tokens.pop(0))
+
+
+def cache() -> SessionCache:
+    return SessionCache(MemoryStore(), None)
+
+
+def test_token_for_default_registry_is_the_roles_account_and_region() -> None:
+    fetch = Fetcher(item())
+    result = ecr.token_for(FakeSession(), None, cache=cache(), now=lambda: NOW, fetch=fetch)
+    assert result.host == "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com"
+    assert fetch.calls == [ecr.Where(result.host, "123456789012", "ap-northeast-1")]
+
+
+def test_token_for_is_cached_per_registry_and_profile() -> None:
+    store = cache()
+    fetch = Fetcher(item(password="first"), item(password="second"), item(password="third"))
+    first = ecr.token_for(FakeSession(), "127.0.0.1:5000", cache=store, now=lambda: NOW, fetch=fetch)
+    again = ecr.token_for(FakeSession(), "127.0.0.1:5000", cache=store, now=lambda: NOW, fetch=fetch)
+    other = ecr.token_for(FakeSession(profile="r2"), "127.0.0.1:5000", cache=store, now=lambda: NOW, fetch=fetch)
+    assert (first.cached, first.stored, again.cached) == (False, True, True)
+    assert again.token.password == "first" and other.token.password == "second"
+    later = NOW + timedelta(hours=11, minutes=31)  # 29 minutes left: minted again
+    assert ecr.token_for(FakeSession(), "127.0.0.1:5000", cache=store, now=lambda: later, fetch=fetch).token.password == "third"
+
+
+def test_stale_token_is_returned_but_not_cached() -> None:
+    store = cache()
+    fetch = Fetcher(item(expires=datetime(2015, 1, 1, tzinfo=timezone.utc)), item(password="fresh"))
+    stale = ecr.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch)
+    assert (stale.token.password, stale.stored) == ("s3cret-token", False)
+    assert store.store.items == {}
+    assert ecr.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch).token.password == "fresh"
+
+
+def test_refresh_ignores_the_cache() -> None:
+    store = cache()
+    fetch = Fetcher(item(password="a"), item(password="b"))
+    ecr.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch)
+    assert ecr.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch, refresh=True).token.password == "b"
+
+
+def test_corrupt_cached_token_is_dropped() -> None:
+    store = cache()
+    key = ecr.token_cache_key("h:1", "r", "ap-northeast-1")
+    store.store.set(key, "garbage")
+    result = ecr.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=Fetcher(item()))
+    assert not result.cached
+    assert ecr.Token.from_json(store.store.items[key]).password == "s3cret-token"
+
+
+def test_explicit_ecr_host_names_its_own_account_and_region() -> None:
+    fetch = Fetcher(item())
+    ecr.token_for(FakeSession(), "https://210987654321.dkr.ecr.eu-west-1.amazonaws.com", cache=cache(),
+                  now=lambda: NOW, fetch=fetch)
+    assert fetch.calls[0] == ecr.Where("210987654321.dkr.ecr.eu-west-1.amazonaws.com", "210987654321", "eu-west-1")
+
+
+def test_profile_without_role_takes_the_registry_from_ecrs_answer() -> None:
+    fetch = Fetcher(item())
+    result = ecr.token_for(FakeSession(role_arn=None), None, cache=cache(), now=lambda: NOW, fetch=fetch)
+    assert result.host == "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com"
+    assert len(fetch.calls) == 1
+
+
+def test_no_region_and_no_registry_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="has no region"):
+        ecr.token_for(FakeSession(region=None), None, cache=cache(), now=lambda: NOW, fetch=Fetcher())

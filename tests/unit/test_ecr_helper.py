@@ -1,0 +1,139 @@
+"""assumer.credhelper: the protocol with a stand-in token source, and the set-up files."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from assumer import credhelper
+from assumer.errors import AuthError, ConfigError
+
+
+@pytest.fixture(autouse=True)
+def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    return tmp_path / "config"
+
+
+def source(host: str, route: credhelper.Route) -> tuple[str, str]:
+    if route.profile == "denied":
+        raise AuthError("getting an ECR login token for profile 'denied': access denied")
+    return "AWS", f"pw-for-{route.profile}"
+
+
+def run(action: str, stdin: str = "", environ: dict[str, str] | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = credhelper.handle(action, io.StringIO(stdin), out, err, environ or {}, source=source)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_get_for_a_configured_registry() -> None:
+    credhelper.save_mapping("h:1", credhelper.Route("r"))
+    status, out, err = run("get", "https://h:1\n")
+    assert (status, err) == (0, "")
+    assert json.loads(out) == {"ServerURL": "https://h:1", "Username": "AWS", "Secret": "pw-for-r"}
+
+
+def test_get_for_an_unknown_registry_says_the_protocols_words() -> None:
+    assert run("get", "other:5000") == (1, "credentials not found in native keychain\n", "")
+    assert run("get", "") == (1, "credentials not found in native keychain\n", "")
+
+
+def test_one_push_environment_wins_over_the_map() -> None:
+    credhelper.save_mapping("h:1", credhelper.Route("r"))
+    environ = {credhelper.ENV_REGISTRY: "h:1", credhelper.ENV_PROFILE: "push-profile"}
+    assert json.loads(run("get", "h:1", environ)[1])["Secret"] == "pw-for-push-profile"
+    # ... for that registry only.
+    assert run("get", "h:2", environ)[0] == 1
+
+
+def test_secret_in_the_environment_is_used_for_its_registry_only() -> None:
+    environ = {credhelper.ENV_REGISTRY: "h:1", credhelper.ENV_SECRET: "from-env", credhelper.ENV_USERNAME: "AWS"}
+    assert json.loads(run("get", "https://h:1/v2/", environ)[1])["Secret"] == "from-env"
+    assert run("get", "h:2", environ)[0] == 1
+
+
+def test_errors_go_to_stdout_and_stderr_with_status_1() -> None:
+    credhelper.save_mapping("h:1", credhelper.Route("denied"))
+    status, out, err = run("get", "h:1")
+    assert status == 1
+    assert out == err == "docker-credential-assumer: getting an ECR login token for profile 'denied': access denied\n"
+
+
+def test_store_and_erase_succeed_and_keep_nothing(config_home: Path) -> None:
+    assert run("store", json.dumps({"ServerURL": "h:1", "Username": "AWS", "Secret": "x"})) == (0, "", "")
+    assert run("erase", "h:1") == (0, "", "")
+    assert not (config_home / "assumer").exists()
+
+
+def test_list_and_version() -> None:
+    credhelper.save_mapping("h:1", credhelper.Route("r"))
+    credhelper.save_mapping("h:2", credhelper.Route("r2", "eu-west-1"))
+    assert json.loads(run("list")[1]) == {"h:1": "AWS", "h:2": "AWS"}
+    status, out, _ = run("version")
+    assert status == 0 and out.startswith("docker-credential-assumer (assumer) ")
+    assert run("nope")[0] == 1
+
+
+def test_mapping_file_round_trip_and_mode(config_home: Path) -> None:
+    path = credhelper.save_mapping("h:1", credhelper.Route("r", None, "u"))
+    credhelper.save_mapping("h:2", credhelper.Route("x", "eu-west-1"))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(path.read_text()) == {"registries": {"h:1": {"profile": "r", "source_profile": "u"},
+                                                          "h:2": {"profile": "x", "region": "eu-west-1"}}}
+    assert credhelper.load_mappings()["h:1"] == credhelper.Route("r", None, "u")
+
+
+def test_broken_mapping_file_is_a_config_error(config_home: Path) -> None:
+    (config_home / "assumer").mkdir(parents=True)
+    (config_home / "assumer" / "registries.json").write_text("[")
+    with pytest.raises(ConfigError, match="registries.json"):
+        credhelper.load_mappings()
+    assert run("get", "h:1")[0] == 1
+
+
+def test_add_cred_helper_keeps_everything_else(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    original = {"auths": {"h:1": {"auth": "eDp5"}, "o:2": {"auth": "YTpi"}}, "credHelpers": {"gcr.io": "gcloud"},
+                "credsStore": "desktop", "currentContext": "ctx", "proxies": {"default": {"noProxy": "*"}},
+                "plugins": {"x": {"y": "z"}}}
+    config.write_text(json.dumps(original))
+    config.chmod(0o640)
+    assert credhelper.add_cred_helper(config, "h:1") is True
+    updated = json.loads(config.read_text())
+    assert updated["credHelpers"] == {"gcr.io": "gcloud", "h:1": "assumer"}
+    assert updated["auths"] == {"o:2": {"auth": "YTpi"}}
+    for key in ("credsStore", "currentContext", "proxies", "plugins"):
+        assert updated[key] == original[key]
+    assert stat.S_IMODE(config.stat().st_mode) == 0o640
+    assert credhelper.add_cred_helper(config, "h:1") is False  # idempotent
+    assert [p.name for p in tmp_path.iterdir()] == ["config.json"]
+
+
+def test_add_cred_helper_creates_a_private_config_and_follows_a_symlink(tmp_path: Path) -> None:
+    fresh = tmp_path / "new" / "config.json"
+    credhelper.add_cred_helper(fresh, "h:1")
+    assert json.loads(fresh.read_text()) == {"credHelpers": {"h:1": "assumer"}}
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+    real = tmp_path / "dotfiles-docker.json"
+    real.write_text("{}")
+    link = tmp_path / "linked.json"
+    link.symlink_to(real)
+    credhelper.add_cred_helper(link, "h:2")
+    assert link.is_symlink() and json.loads(real.read_text()) == {"credHelpers": {"h:2": "assumer"}}
+
+
+def test_check_on_path(tmp_path: Path) -> None:
+    from assumer.errors import EngineError
+
+    with pytest.raises(EngineError, match="not on PATH") as caught:
+        credhelper.check_on_path({"PATH": str(tmp_path)})
+    assert caught.value.exit_code == 7
+    helper = tmp_path / "docker-credential-assumer"
+    helper.write_text("#!/bin/sh\n")
+    helper.chmod(0o755)
+    assert credhelper.check_on_path({"PATH": str(tmp_path)}) == str(helper)
