@@ -1,0 +1,496 @@
+"""shell/assumer.{bash,zsh,fish} in the real shells, with a stand-in ``assumer`` on PATH.
+
+The stand-in records its argv and prints what ``assumer.render`` renders for the test,
+with the exit status the test asks for. That reaches what a real ``assumer env`` cannot
+print from a real config: a newline in a profile name, a failure after partial output,
+an expiry a few seconds away. tests/integration/test_shell.py runs the same functions
+against the real assumer, moto and keyring.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from assumer.render import ALL_VARIABLES, render, render_unset
+
+ROOT = Path(__file__).resolve().parents[2]
+SHELLS = ("bash", "zsh", "fish")
+
+STUB = """#!/bin/sh
+# Records each call as CALL\\0 ARG\\0 ARG\\0 ...; prints $STUB_OUT for `env`.
+{ printf 'CALL\\0'; [ "$#" -eq 0 ] || printf '%s\\0' "$@"; } >> "$STUB_LOG"
+if [ "${1-}" = env ] && [ -f "${STUB_OUT-}" ]; then cat "$STUB_OUT"; fi
+exit "${STUB_RC:-0}"
+"""
+
+# Every shell-syntax character that could run code if a value were ever evaluated, and
+# a newline (which a profile name in the AWS config cannot hold).
+HOSTILE = ("it's \"q\" $(touch pwned-dollar) `touch pwned-tick`; touch pwned-semi\n"
+           "touch pwned-newline & | > x < y * ? [a] {b,c} ~ # % \\ \t !! é \x01 end")
+SENTINELS = ("pwned-dollar", "pwned-tick", "pwned-semi", "pwned-newline", "x")
+
+
+def source_line(shell: str) -> str:
+    path = ROOT / "shell" / f"assumer.{shell}"
+    return f"source '{path}'" if shell == "fish" else f". '{path}'"
+
+
+@dataclass
+class Run:
+    shell: str
+    tmp: Path
+    log: Path
+    out: Path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("AWS_", "ASSUMER_", "XDG_", "BASH_ENV", "ENV"))}
+        env.update(PATH=f"{self.tmp / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}",
+                   HOME=str(self.tmp / "home"), XDG_CONFIG_HOME=str(self.tmp / "home" / ".config"),
+                   XDG_DATA_HOME=str(self.tmp / "home" / ".local" / "share"),
+                   STUB_LOG=str(self.log), STUB_OUT=str(self.out), SHELL=shutil.which(self.shell) or "")
+        env.update(extra)
+        return env
+
+    def prints(self, variables: dict[str, str], unset: tuple[str, ...] = ()) -> None:
+        """What the stand-in assumer prints: ``variables`` rendered for this shell."""
+        self.out.write_text(render(variables, unset, self.shell), encoding="utf-8", newline="")
+
+    def __call__(self, body: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        script = source_line(self.shell) + "\n" + body
+        path = shutil.which(self.shell)
+        assert path, f"{self.shell} is not installed (tests/run.sh installs it)"
+        return subprocess.run([path, "-c", script], env=self.env(**extra), cwd=self.tmp / "home",
+                              capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+    def calls(self) -> list[list[str]]:
+        if not self.log.exists():
+            return []
+        fields = self.log.read_bytes().decode().split("\0")[:-1]
+        calls: list[list[str]] = []
+        for item in fields:
+            if item == "CALL":
+                calls.append([])
+            else:
+                calls[-1].append(item)
+        return calls
+
+
+@pytest.fixture(params=SHELLS)
+def run(request: pytest.FixtureRequest, tmp_path: Path) -> Run:
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "home").mkdir()
+    stub = tmp_path / "bin" / "assumer"
+    stub.write_text(STUB)
+    stub.chmod(0o755)
+    return Run(request.param, tmp_path, tmp_path / "calls.jsonl", tmp_path / "out.txt")
+
+
+def session(profile: str = "r", *, expires_in: int = 3600, secret: str = "SECRET/abc+def",
+            key_id: str = "ASIAEXAMPLE") -> dict[str, str]:
+    return {
+        "AWS_ACCESS_KEY_ID": key_id,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_SESSION_TOKEN": "TOKEN//xyz==",
+        "AWS_CREDENTIAL_EXPIRATION": "2030-01-01T00:00:00Z",
+        "AWS_REGION": "ap-northeast-1",
+        "AWS_DEFAULT_REGION": "ap-northeast-1",
+        "ASSUMER_PROFILE": profile,
+        "ASSUMER_EXPIRATION": str(int(time.time()) + expires_in),
+        "ASSUMER_KEY_ID": key_id,
+    }
+
+
+def dump(shell: str, *names: str) -> str:
+    """Shell code printing ``NAME=<value>|`` for each variable, or ``NAME unset|``."""
+    lines = []
+    for name in names:
+        if shell == "fish":
+            lines.append(f"if set -q {name}; printf '%s=%s|' {name} \"${name}\"; "
+                         f"else; printf '%s unset|' {name}; end")
+        else:
+            lines.append(f"if [ -n \"${{{name}+x}}\" ]; then printf '%s=%s|' {name} \"${name}\"; "
+                         f"else printf '%s unset|' {name}; fi")
+    return "\n".join(lines) + "\n"
+
+
+def status(shell: str, label: str = "rc") -> str:
+    return f"echo {label}=${'status' if shell == 'fish' else '?'}\n"
+
+
+def parse_dump(text: str) -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
+    for item in text.split("|")[:-1]:
+        if "=" in item and not item.endswith(" unset"):
+            name, value = item.split("=", 1)
+            found[name.rsplit("\n", 1)[-1]] = value
+        else:
+            found[item.rsplit("\n", 1)[-1][: -len(" unset")]] = None
+    return found
+
+
+# -- assume PROFILE -----------------------------------------------------------------
+
+
+def test_assume_evaluates_what_assumer_env_prints(run: Run) -> None:
+    variables = session()
+    run.prints(variables, ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"))
+    result = run("export AWS_PROFILE=old 2>/dev/null || set -gx AWS_PROFILE old\n"
+                 "assume r --duration 900\n" + status(run.shell) + dump(run.shell, *variables, "AWS_PROFILE"))
+    assert result.returncode == 0, result.stderr
+    assert "rc=0" in result.stdout
+    assert run.calls() == [["env", "r", "--duration", "900", "--shell", run.shell]]
+    values = parse_dump(result.stdout.split("rc=0\n", 1)[1])
+    assert values == {**variables, "AWS_PROFILE": None}
+
+
+def test_variables_are_exported_to_children(run: Run) -> None:
+    run.prints(session())
+    result = run("assume r\nenv | grep -E '^(AWS|ASSUMER)_' | sort\n")
+    assert result.returncode == 0, result.stderr
+    names = {line.split("=", 1)[0] for line in result.stdout.splitlines()}
+    assert names == set(session())
+
+
+def test_hostile_values_round_trip_and_run_nothing(run: Run) -> None:
+    variables = session(HOSTILE, secret=HOSTILE, key_id="ASIA" + HOSTILE)
+    run.prints(variables)
+    out = run.tmp / "home" / "profile.bin"
+    body = (f"assume r\n{status(run.shell)}"
+            f"printf '%s' \"$ASSUMER_PROFILE\" > '{out}'\n"
+            f"printf '%s' \"$AWS_SECRET_ACCESS_KEY\" > '{out}.secret'\n"
+            "assume\nassumer_prompt\n")
+    # The refresh hook and the exec path pass the name on: as one argument, unevaluated.
+    hook = "__assumer_refresh" if run.shell == "fish" else (
+        "__assumer_precmd" if run.shell == "zsh" else "__assumer_refresh_hook")
+    body += f"ASSUMER_AUTO_REFRESH=1 ASSUMER_MIN_TTL=999999 {hook}\n" if run.shell != "fish" else (
+        f"set -g ASSUMER_AUTO_REFRESH 1; set -g ASSUMER_MIN_TTL 999999; {hook}\n")
+    body += "assume \"$ASSUMER_PROFILE\" -- true\n"
+    result = run(body)
+    assert result.returncode == 0, result.stderr
+    assert "rc=0" in result.stdout
+    assert out.read_bytes() == HOSTILE.encode()
+    assert Path(f"{out}.secret").read_bytes() == HOSTILE.encode()
+    assert HOSTILE in result.stdout  # `assume` and assumer_prompt print the name as it is
+    assert [c for c in run.calls()] == [
+        ["env", "r", "--shell", run.shell],
+        ["env", HOSTILE, "--shell", run.shell],
+        ["exec", HOSTILE, "--", "true"],
+    ]
+    for name in SENTINELS:
+        assert not (run.tmp / "home" / name).exists(), f"injected code ran: {name}"
+
+
+@pytest.mark.parametrize("code", [3, 4, 5, 6])
+def test_failure_leaves_variables_untouched_and_returns_the_code(run: Run, code: int) -> None:
+    before = session("before", secret="OLD-SECRET", key_id="ASIAOLD")
+    run.prints(session("evil", secret="EVIL", key_id="ASIAEVIL"))  # printed, then a failure
+    setup = "".join(
+        f"set -gx {k} '{v}'\n" if run.shell == "fish" else f"export {k}='{v}'\n" for k, v in before.items())
+    result = run(setup + "assume evil\n" + status(run.shell) + dump(run.shell, *ALL_VARIABLES),
+                 STUB_RC=str(code))
+    assert f"rc={code}\n" in result.stdout
+    values = parse_dump(result.stdout.split(f"rc={code}\n", 1)[1])
+    assert values == {name: before.get(name) for name in ALL_VARIABLES}
+
+
+def test_assume_status_is_assumers_in_a_condition(run: Run) -> None:
+    if run.shell == "fish":
+        body = "if assume nope; echo yes; else; echo no=$status; end\n"
+    else:
+        body = "if assume nope; then echo yes; else echo no=$?; fi\n"
+    result = run(body, STUB_RC="3")
+    assert result.stdout == "no=3\n"
+
+
+# -- --unset, no argument, -- CMD ------------------------------------------------------
+
+
+def test_unset_evaluates_assumer_env_unset(run: Run) -> None:
+    run.out.write_text(render_unset(run.shell))
+    setup = "".join(f"set -gx {k} v\n" if run.shell == "fish" else f"export {k}=v\n" for k in ALL_VARIABLES)
+    result = run(setup + "assume --unset\n" + status(run.shell) + dump(run.shell, *ALL_VARIABLES))
+    assert result.returncode == 0, result.stderr
+    assert "rc=0" in result.stdout
+    assert run.calls() == [["env", "--unset", "--shell", run.shell]]
+    assert set(parse_dump(result.stdout.split("rc=0\n", 1)[1]).values()) == {None}
+
+
+def test_unset_takes_no_other_argument(run: Run) -> None:
+    result = run("assume --unset r\n" + status(run.shell))
+    assert result.stdout == "rc=2\n"
+    assert "--unset takes no other argument" in result.stderr
+    assert run.calls() == []
+
+
+def test_assume_alone_shows_the_profile_and_minutes_left(run: Run) -> None:
+    run.prints(session("r", expires_in=600 + 30))
+    result = run("assume r\nassume\n" + status(run.shell))
+    assert result.stdout == "r: 10 min left (until 2030-01-01T00:00:00Z)\nrc=0\n"
+
+
+def test_assume_alone_without_a_session(run: Run) -> None:
+    result = run("assume\n" + status(run.shell))
+    assert result.stdout == "rc=1\n"
+    assert "no profile assumed" in result.stderr
+
+
+def test_assume_alone_notices_keys_exported_by_hand(run: Run) -> None:
+    run.prints(session("r"))
+    change = "set -gx AWS_ACCESS_KEY_ID mine\n" if run.shell == "fish" else "export AWS_ACCESS_KEY_ID=mine\n"
+    result = run("assume r\n" + change + "assume\n")
+    assert "not assumer's session" in result.stdout
+
+
+def test_dash_dash_runs_one_command_through_assumer_exec(run: Run) -> None:
+    result = run("assume r --region eu-west-1 --refresh -- printf '%s' 'a b' c\n" + status(run.shell)
+                 + dump(run.shell, "ASSUMER_PROFILE"))
+    assert result.returncode == 0, result.stderr
+    assert run.calls() == [["exec", "--region", "eu-west-1", "--refresh", "r", "--", "printf", "%s", "a b", "c"]]
+    assert "ASSUMER_PROFILE unset|" in result.stdout  # the shell itself is not changed
+
+
+def test_dash_dash_returns_the_commands_status(run: Run) -> None:
+    result = run("assume r -- false\n" + status(run.shell), STUB_RC="7")
+    assert result.stdout == "rc=7\n"
+
+
+def test_dash_dash_needs_exactly_one_profile(run: Run) -> None:
+    result = run("assume r r2 -- true\n" + status(run.shell))
+    assert result.stdout == "rc=2\n"
+    assert run.calls() == []
+
+
+def test_help(run: Run) -> None:
+    result = run("assume --help\n")
+    assert result.returncode == 0 and result.stdout.startswith("usage: assume PROFILE")
+    assert run.calls() == []
+
+
+# -- the prompt segment ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("expires_in, expected", [
+    (3600 + 30, "r (60m)"), (59 * 60 + 30, "r (59m)"), (30, "r (0m)"), (-5, "r (expired)")])
+def test_prompt_segment(run: Run, expires_in: int, expected: str) -> None:
+    run.prints(session("r", expires_in=expires_in))
+    result = run("assume r\nassumer_prompt\necho '|'\nassumer_prompt ' [%s]'\necho '|'\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{expected}|\n [{expected}]|\n"
+
+
+def test_prompt_segment_is_empty_without_a_profile(run: Run) -> None:
+    result = run("assumer_prompt ' [%s]'\n" + status(run.shell))
+    assert result.stdout == "rc=0\n"
+
+
+def test_prompt_never_evaluates_the_expiration(run: Run) -> None:
+    """bash and zsh arithmetic would run $(...) inside a variable's value: it is checked first."""
+    hostile = "a[$(touch pwned-dollar)]+1"
+    setter = f"set -gx ASSUMER_EXPIRATION '{hostile}'\nset -gx ASSUMER_PROFILE r\n" if run.shell == "fish" else \
+        f"export ASSUMER_EXPIRATION='{hostile}' ASSUMER_PROFILE=r\n"
+    result = run(setter + "assumer_prompt\necho\nassume\n" + set_var(run.shell, "ASSUMER_AUTO_REFRESH", "1")
+                 + hook_call(run.shell))
+    assert result.stdout.startswith("r\nr\n"), result.stderr
+    assert run.calls() == []
+    assert not (run.tmp / "home" / "pwned-dollar").exists()
+
+
+def test_prompt_starts_no_process(run: Run) -> None:
+    """No `date`, no python: a PATH with nothing on it still gives the minutes."""
+    run.prints(session("r", expires_in=600 + 30))
+    empty = run.tmp / "empty"
+    empty.mkdir()
+    setter = "set -gx PATH {0}\n" if run.shell == "fish" else "PATH={0}\n"
+    result = run("assume r\n" + setter.format(empty) + "assumer_prompt\n")
+    assert result.stdout == "r (10m)", result.stderr
+
+
+# -- refresh at the prompt ------------------------------------------------------------------
+
+
+def hook_call(shell: str) -> str:
+    return {"bash": "__assumer_refresh_hook", "zsh": "__assumer_precmd",
+            "fish": "__assumer_refresh"}[shell] + "\n"
+
+
+def set_var(shell: str, name: str, value: str) -> str:
+    return f"set -g {name} {value}\n" if shell == "fish" else f"{name}={value}\n"
+
+
+def test_refresh_renews_a_session_close_to_expiry(run: Run) -> None:
+    run.prints(session("r", expires_in=100))
+    body = "assume r\n" + set_var(run.shell, "ASSUMER_AUTO_REFRESH", "1")
+    body += hook_call(run.shell) + hook_call(run.shell)  # the second is within the minute: no call
+    result = run(body)
+    assert result.returncode == 0, result.stderr
+    assert run.calls() == [["env", "r", "--shell", run.shell]] * 2
+
+
+def test_refresh_is_opt_in(run: Run) -> None:
+    run.prints(session("r", expires_in=100))
+    result = run("assume r\n" + hook_call(run.shell))
+    assert result.returncode == 0, result.stderr
+    assert len(run.calls()) == 1
+
+
+def test_refresh_waits_for_the_minimum_lifetime(run: Run) -> None:
+    run.prints(session("r", expires_in=1000))
+    body = "assume r\n" + set_var(run.shell, "ASSUMER_AUTO_REFRESH", "1") + hook_call(run.shell)
+    assert len(run.calls()) == 0
+    run(body)
+    assert len(run.calls()) == 1  # 1000 s left > 900: nothing to do
+    run.log.unlink()
+    run(body + set_var(run.shell, "ASSUMER_MIN_TTL", "1200") + hook_call(run.shell))
+    assert len(run.calls()) == 2  # ASSUMER_MIN_TTL is honoured
+
+
+def test_refresh_failure_says_so_once_and_keeps_the_session(run: Run) -> None:
+    run.prints(session("r", expires_in=100))
+    fail = "set -gx STUB_RC 6\n" if run.shell == "fish" else "export STUB_RC=6\n"
+    body = ("assume r\n" + set_var(run.shell, "ASSUMER_AUTO_REFRESH", "1") + fail
+            + hook_call(run.shell) + hook_call(run.shell) + dump(run.shell, "ASSUMER_PROFILE"))
+    result = run(body)
+    assert result.returncode == 0
+    assert result.stderr.count("could not renew the session of profile 'r' (exit 6)") == 1
+    assert "ASSUMER_PROFILE=r|" in result.stdout
+
+
+# -- shell specifics ------------------------------------------------------------------------
+
+
+def run_in(tmp_path: Path, shell: str) -> Run:
+    (tmp_path / "bin").mkdir(exist_ok=True)
+    (tmp_path / "home").mkdir(exist_ok=True)
+    stub = tmp_path / "bin" / "assumer"
+    stub.write_text(STUB)
+    stub.chmod(0o755)
+    return Run(shell, tmp_path, tmp_path / "calls.jsonl", tmp_path / "out.txt")
+
+
+@pytest.mark.parametrize("before, expected", [
+    ("", "__assumer_refresh_hook"),
+    ("PROMPT_COMMAND='history -a'\n", "history -a\n__assumer_refresh_hook"),
+    ("PROMPT_COMMAND='a;'\n", "a;\n__assumer_refresh_hook"),
+])
+def test_bash_prompt_command_is_appended_to(tmp_path: Path, before: str, expected: str) -> None:
+    run = run_in(tmp_path, "bash")
+    path = ROOT / "shell" / "assumer.bash"
+    result = run(before + f". '{path}'\n" + "printf '%s' \"$PROMPT_COMMAND\"")
+    assert result.stdout == expected  # sourced twice: appended once
+
+
+def test_bash_prompt_command_array_form(tmp_path: Path) -> None:
+    run = run_in(tmp_path, "bash")
+    path = ROOT / "shell" / "assumer.bash"
+    result = run(f"PROMPT_COMMAND=(one 'two x')\n. '{path}'\n. '{path}'\n" + "printf '%s|' \"${PROMPT_COMMAND[@]}\"")
+    assert result.stdout == "one|two x|__assumer_refresh_hook|"
+
+
+def test_bash_hook_keeps_the_last_status(tmp_path: Path) -> None:
+    run = run_in(tmp_path, "bash")
+    run.prints(session("r", expires_in=100))
+    result = run("assume r\nASSUMER_AUTO_REFRESH=1\n(exit 42)\n__assumer_refresh_hook\necho $?\n")
+    assert result.stdout == "42\n"
+
+
+def test_bash_refresh_runs_from_prompt_command_in_an_interactive_shell(tmp_path: Path) -> None:
+    run = run_in(tmp_path, "bash")
+    run.prints(session("r", expires_in=100))
+    path = ROOT / "shell" / "assumer.bash"
+    script = f". '{path}'\nassume r\nASSUMER_AUTO_REFRESH=1\ntrue\ntrue\n"
+    result = subprocess.run(["bash", "--norc", "--noprofile", "-i"], input=script, env=run.env(PS1="$ "),
+                            cwd=run.tmp / "home", capture_output=True, text=True, timeout=60)
+    assert [c[1] for c in run.calls()] == ["r", "r"], result.stderr
+
+
+def test_zsh_precmd_functions_are_appended_to(tmp_path: Path) -> None:
+    run = run_in(tmp_path, "zsh")
+    path = ROOT / "shell" / "assumer.zsh"
+    result = run(f"precmd_functions=(mine)\n. '{path}'\n. '{path}'\nprint -r -- $precmd_functions")
+    assert result.stdout == "mine __assumer_compdef __assumer_precmd\n"
+
+
+def test_zsh_refresh_runs_from_precmd_in_an_interactive_shell(tmp_path: Path) -> None:
+    run = run_in(tmp_path, "zsh")
+    run.prints(session("r", expires_in=100))
+    path = ROOT / "shell" / "assumer.zsh"
+    script = f". '{path}'\nassume r\nASSUMER_AUTO_REFRESH=1\ntrue\ntrue\n"
+    result = subprocess.run(["zsh", "-f", "-i"], input=script, env=run.env(),
+                            cwd=run.tmp / "home", capture_output=True, text=True, timeout=60)
+    assert [c[1] for c in run.calls()] == ["r", "r"], result.stderr
+
+
+def test_fish_refresh_is_a_fish_prompt_handler(tmp_path: Path) -> None:
+    run = run_in(tmp_path, "fish")
+    result = run("functions --handlers-type generic | string match -r '.*__assumer_refresh.*'")
+    assert "fish_prompt" in result.stdout and "__assumer_refresh" in result.stdout
+
+
+# -- tracing, strict modes, no leftovers ----------------------------------------------------
+
+
+TRACE_ON = {"bash": "set -xv\n", "zsh": "setopt xtrace verbose\n", "fish": "set -g fish_trace 1\n"}
+TRACE_OFF = {"bash": "set +xv\n", "zsh": "unsetopt xtrace verbose\n", "fish": "set -e fish_trace\n"}
+
+
+def test_tracing_never_prints_a_secret_and_is_restored(run: Run) -> None:
+    variables = session("r", secret="SECRETVALUE0123", key_id="ASIAKEY0123")
+    run.prints(variables)
+    result = run(TRACE_ON[run.shell] + "assume r\nassume\nassumer_prompt\necho after-assume\n"
+                 + TRACE_OFF[run.shell] + "echo done\n")
+    assert result.returncode == 0, result.stderr
+    for secret in ("SECRETVALUE0123", "TOKEN//xyz=="):
+        assert secret not in result.stderr
+    assert "echo after-assume" in result.stderr  # tracing is back on after assume
+
+
+STRICT = {"bash": "set -euo pipefail\n", "zsh": "setopt err_exit no_unset ksh_arrays sh_word_split\n", "fish": ""}
+
+
+def test_works_sourced_in_a_strict_non_interactive_shell(run: Run) -> None:
+    run.prints(session("r"))
+    path = ROOT / "shell" / f"assumer.{run.shell}"
+    script = (STRICT[run.shell] + (f"source '{path}'\n" if run.shell == "fish" else f". '{path}'\n")
+              + "assumer_prompt\nassume r\nassume\nassumer_prompt\n" + hook_call(run.shell)
+              + "assume r -- true\necho end\n")
+    result = subprocess.run([shutil.which(run.shell) or run.shell, "-c", script], env=run.env(),
+                            cwd=run.tmp / "home", capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.endswith("r (59m)end\n") or result.stdout.endswith("r (60m)end\n")
+
+
+LIST_VARIABLES = {"bash": "compgen -v | sort", "zsh": "print -rl -- ${(k)parameters} | sort",
+                  "fish": "set -n | sort"}
+# Variables the shells themselves change between two listings.
+NOISE = {"_", "BASH_COMMAND", "BASH_LINENO", "BASH_SOURCE", "FUNCNAME", "PIPESTATUS", "LINENO",
+         "COLUMNS", "LINES", "status", "pipestatus", "history", "_history", "REPLY", "reply",
+         "__ASSUMER_REFRESHED_AT", "__assumer_refreshed_at", "fish_pid", "last_pid", "CMD_DURATION",
+         "status_generation", "fish_kill_signal"}
+
+
+def test_no_helper_variable_leaks(run: Run) -> None:
+    run.prints(session("r", expires_in=100))
+    listing = LIST_VARIABLES[run.shell]
+    body = (f"{listing} > before.txt\n"
+            + set_var(run.shell, "ASSUMER_AUTO_REFRESH", "1")
+            + "assume r\nassume\nassumer_prompt\nassume r -- true\n" + hook_call(run.shell)
+            + f"{listing} > after.txt\n")
+    result = run(body)
+    assert result.returncode == 0, result.stderr
+    home = run.tmp / "home"
+    before = set((home / "before.txt").read_text().split())
+    after = set((home / "after.txt").read_text().split())
+    new = {n for n in after - before if not n.startswith(("AWS_", "ASSUMER_"))} - NOISE
+    assert new == set()
+    if run.shell == "zsh":
+        assert (home / "after.txt").read_text().count("REPLY") == (home / "before.txt").read_text().count("REPLY")
