@@ -139,7 +139,7 @@ def test_credential_process_consumed_by_boto3(aws_home: AwsHome) -> None:
     aws_home.add_config("[profile viaproc]\ncredential_process = assumer credential-process r\n")
     code = "import boto3; print(boto3.Session(profile_name='viaproc').client('sts')" \
            ".get_caller_identity()['Arn'])"
-    result = aws_home.command(["python", "-c", code], env_extra={"AWS_REGION": "ap-northeast-1"})
+    result = aws_home.command(["python", "-c", code], env_extra={"AWS_DEFAULT_REGION": "ap-northeast-1"})
     assert result.returncode == 0, result.stderr
     assert ASSUMED_R in result.stdout
 
@@ -184,6 +184,13 @@ def test_exec_child_environment(aws_home: AwsHome) -> None:
     assert variables.get("AWS_SESSION_TOKEN")
     assert "AWS_PROFILE" not in variables
     assert variables.get("ASSUMER_PROFILE") == "r"
+
+
+def test_exec_accepts_session_options_after_the_profile(aws_home: AwsHome) -> None:
+    """``assumer exec r --duration 1800 -- cmd``: the options end at ``--``, as for ``env``."""
+    result = aws_home.run(["exec", "r", "--duration", "1800", "--", "sh", "-c", "exit 0"])
+    assert result.returncode == 0, result.stderr
+    assert aws_home.proxy.params("AssumeRole")[-1]["DurationSeconds"] == "1800"
 
 
 def test_exec_without_a_command_runs_the_users_shell(aws_home: AwsHome) -> None:
@@ -264,16 +271,18 @@ def test_credential_source_environment_without_keys_fails_cleanly(aws_home: AwsH
 
 
 def test_hostile_profile_name_cannot_inject_shell_code(aws_home: AwsHome) -> None:
-    name = "evil'$(touch PWNED)`touch PWNED2`\"x"
+    # No quotes or spaces: botocore splits "profile NAME" headers with shlex, so it could
+    # not load such a profile at all; the shell metacharacters are what matter here.
+    name = "evil$(touch${IFS}PWNED)`touch${IFS}PWNED2`;x&y|z>w"
     aws_home.add_config(f"[profile {name}]\nrole_arn = {aws_home.world.role_r}\n"
                         "source_profile = u\nregion = ap-northeast-1\n")
-    for shell, script in (("bash", 'eval "$(assumer env "$P")"; printf %s "$ASSUMER_PROFILE"'),
-                          ("zsh", 'eval "$(assumer env "$P")"; printf %s "$ASSUMER_PROFILE"'),
+    for shell, script in (("bash", 'eval "$(assumer env "$P")" && printf %s "$ASSUMER_PROFILE"'),
+                          ("zsh", 'eval "$(assumer env "$P")" && printf %s "$ASSUMER_PROFILE"'),
                           ("fish", 'assumer env $P | source; printf %s "$ASSUMER_PROFILE"')):
         result = aws_home.shell(shell, script, env_extra={"P": name})
-        assert result.returncode == 0, (shell, result.stderr)
-        assert result.stdout == name, shell
-        assert not (aws_home.home / "PWNED").exists() and not (aws_home.home / "PWNED2").exists()
+        assert (result.returncode, result.stdout) == (0, name), (shell, result.stderr)
+        leftovers = {"PWNED", "PWNED2", "w"} & set(os.listdir(aws_home.home))
+        assert not leftovers, shell
 
 
 def test_nothing_written_to_the_aws_cli_cache(aws_home: AwsHome) -> None:

@@ -95,10 +95,10 @@ def test_mfa_session_is_cached_so_the_code_is_asked_once(aws_home: AwsHome) -> N
 
 
 def test_role_arn_with_source_profile_option(aws_home: AwsHome) -> None:
-    result = aws_home.run(["exec", aws_home.world.role_r, "--source-profile", "u", "--",
-                           "aws", "sts", "get-caller-identity", "--query", "Arn", "--output", "text"])
+    result = aws_home.run(["env", aws_home.world.role_r, "--source-profile", "u", "--shell", "json"])
     assert result.returncode == 0, result.stderr
-    assert "assumed-role/R/" in result.stdout
+    assert aws_home.proxy.params("AssumeRole")[-1]["RoleArn"] == aws_home.world.role_r
+    assert aws_home.proxy.requests("AssumeRole")[-1].access_key_id == aws_home.world.u.access_key_id
 
 
 # -- refusals -----------------------------------------------------------------------------
