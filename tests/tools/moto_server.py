@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tests.tools.net import free_port, wait_http
+from tests.tools.processes import terminate
 
 ACCOUNT = "123456789012"
 REGION = "ap-northeast-1"
@@ -205,13 +206,7 @@ class MotoServer:
         return self
 
     def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        terminate(self._process)
 
     def __enter__(self) -> "MotoServer":
         return self.start()
