@@ -41,7 +41,7 @@ def ecr_login(profile: str, registry: str | None, engine_choice: str, print_pass
         session = cli.get_session(profile, kwargs)
         result = ecr.token_for(session, registry, cache=cache, refresh=refresh)
         if runner is None:
-            cli._out(result.token.password + "\n")
+            _out(result.token.password + "\n")
             return
         engine.login(runner, result.host, result.token.username, result.token.password, env=_environ())
         minutes = int((result.token.expires_at - _now()).total_seconds() // 60)
@@ -81,7 +81,7 @@ def ecr_push(profile: str, image: str, repository: str | None, tag: str | None, 
         ui.info(f"pushing {image} to {reference} with {runner.name}")
         with engine.push_environment(runner, result.host, helper_env) as (env, extra):
             digest = engine.push(runner, reference, env=env, extra=extra)
-        cli._out(f"{reference}@{digest}\n")
+        _out(f"{reference}@{digest}\n")
 
 
 def ecr_helper_configure(profile: str, registry: str | None, **kwargs: Any) -> None:
@@ -108,18 +108,24 @@ def policy_command(account: str | None, role: str, user: str, repositories: tupl
     """Print the IAM documents for the push setup: R's push policy, R's trust policy, U's policy."""
     import json
 
-    from assumer import cli, policy, ui
+    from assumer import policy, ui
 
     if account is None:
         ui.warn(f"no --account given: using the example account {policy.EXAMPLE_ACCOUNT}")
     setup = policy.Setup(account=account or policy.EXAMPLE_ACCOUNT, role=role, user=user,
                          repositories=repositories, region=region, allow_create_repository=allow_create_repository)
     if document:
-        cli._out(json.dumps(policy.document(setup, document), indent=2) + "\n")
+        _out(json.dumps(policy.document(setup, document), indent=2) + "\n")
     else:
-        cli._out(policy.render_all(setup))
+        _out(policy.render_all(setup))
     if document == "push" or document is None:
         ui.info(f"note: {policy.TOKEN_NOTE}")
+
+
+def _out(text: str) -> None:
+    """What is meant to be consumed (a password, a reference, JSON) goes to stdout, nothing else."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 def _environ() -> dict[str, str]:

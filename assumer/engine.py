@@ -39,11 +39,12 @@ _NO_DAEMON = re.compile(r"cannot connect to the docker daemon|connection refused
 
 
 class Stopped(AssumerError):
-    """The command was stopped by a signal; the engine was stopped and temporary files removed."""
+    """The command was stopped by a signal; a running engine was stopped, temporary files removed."""
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int, *, engine: str | None = None) -> None:
         name = signal.Signals(signum).name
-        super().__init__(f"stopped by {name}; the engine was stopped and temporary files removed")
+        done = f"stopped {engine} and removed the temporary files" if engine else "nothing was left behind"
+        super().__init__(f"stopped by {name}; {done}")
         self.exit_code = 128 + signum  # 130 for Ctrl-C, 143 for SIGTERM, as a shell reports them
 
 
@@ -92,14 +93,15 @@ class _Guard:
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
         child = self.child
-        if child is not None and child.poll() is None:
+        running = child is not None and child.poll() is None
+        if running:
             try:
-                child.send_signal(signum)
+                child.send_signal(signum)  # type: ignore[union-attr]
             except ProcessLookupError:
                 pass
         if not self.stopping:  # a second signal during clean-up must not cut the clean-up short
             self.stopping = True
-            raise Stopped(signum)
+            raise Stopped(signum, engine=os.path.basename(child.args[0]) if running else None)  # type: ignore
 
 
 _guard = _Guard()
@@ -119,6 +121,19 @@ def stop_on_signals() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+@contextmanager
+def _shielded() -> Iterator[None]:
+    """Hold our signals back while cleaning up (they are delivered, and raise, right after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _finish(child: subprocess.Popen) -> None:
@@ -311,7 +326,8 @@ def push_environment(engine: Engine, host: str, helper_env: Mapping[str, str],
             env.setdefault("DOCKER_CERT_PATH", str(user_dir))
         yield env, extra
     finally:
-        shutil.rmtree(directory, ignore_errors=True)
+        with _shielded():
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def push(engine: Engine, reference: str, *, env: Mapping[str, str], extra: list[str]) -> str:

@@ -88,3 +88,51 @@ class PodmanService:
 
 def docker_path() -> str:
     return shutil.which("docker") or "docker"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m tests.tools.engine --world FILE --dir DIR --ready FILE``: the ECR stack for try-it.
+
+    Starts the TLS registry (moto's ECR password in its htpasswd) and the podman
+    service, loads the test image ``localhost/app:latest``, creates repository
+    ``app`` in moto, writes {"registry", "docker_host", "storage_conf", "ca"} as
+    JSON to the ready file, and serves until SIGTERM/SIGINT, then stops everything.
+    """
+    import argparse
+    import json
+    import signal
+    import sys
+
+    from tests.tools import oci
+    from tests.tools.moto_server import World
+    from tests.tools.registry import Registry, moto_password
+
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("--world", type=Path, required=True, help="the JSON written by tests.tools.moto_server")
+    parser.add_argument("--dir", type=Path, required=True, help="scratch directory (left for the caller to remove)")
+    parser.add_argument("--ready", type=Path, required=True, help="file to write the endpoints to, when ready")
+    args = parser.parse_args(argv)
+    world = World.from_json(args.world.read_text())
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    registry = Registry(args.dir / "registry", password=moto_password(world.account))
+    podman = PodmanService(args.dir / "podman")
+    try:
+        registry.start()
+        podman.start()
+        image = oci.write_layout(args.dir / "image", name="localhost/app:latest")
+        podman.load(oci.write_archive(args.dir / "image.tar", image.layout))
+        from tests.integration.ecr_fixtures import create_repository
+
+        create_repository(world, "app")
+        args.ready.write_text(json.dumps({"registry": registry.host, "docker_host": podman.docker_host,
+                                          "storage_conf": str(podman.storage_conf), "ca": str(registry.cert)}))
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        podman.stop()
+        registry.stop()
+
+
+if __name__ == "__main__":
+    main()
