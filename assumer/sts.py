@@ -35,7 +35,8 @@ def client(service: str, credentials: Credentials | None, *, region: str | None,
     config = Config(
         connect_timeout=CONNECT_TIMEOUT,
         read_timeout=READ_TIMEOUT,
-        retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        # total_max_attempts counts the first try; botocore's max_attempts would add one more.
+        retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
         region_name=region or session.region_name or FALLBACK_REGION,
     )
     if credentials is None:
