@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 SESSION_SERVICE = "assumer"
 KEYS_SERVICE = "assumer-keys"
 
+# What KeyringStore.get returns for an entry whose secret is not UTF-8 (not JSON either).
+UNDECODABLE = "\ufffd (a secret that is not UTF-8 text)"
+
 KEYRING_FIX = (
     "start and unlock a Secret Service (e.g. gnome-keyring) in this login session, "
     "or choose a backend with PYTHON_KEYRING_BACKEND"
@@ -55,6 +58,10 @@ class KeyringStore:
             return keyring.get_password(self.service, username)
         except errors.KeyringError as exc:
             raise _keyring_error("read from", exc) from None
+        except UnicodeDecodeError:
+            # Something else stored bytes that are not text under our name: hand back a
+            # value no reader accepts, so the caller discards or reports it as corrupt.
+            return UNDECODABLE
 
     def set(self, username: str, secret: str) -> None:
         keyring, errors = _keyring()
@@ -82,7 +89,12 @@ def _keyring():  # type: ignore[no-untyped-def]
 
 
 def _keyring_error(verb: str, exc: Exception) -> KeyringError:
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    import keyring.errors
+
+    if isinstance(exc, keyring.errors.NoKeyringError):
+        detail = "no keyring backend is available"  # keyring's own text is a paragraph of advice
+    else:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return KeyringError(f"cannot {verb} the keyring: {detail}", hint=KEYRING_FIX)
 
 
