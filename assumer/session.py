@@ -8,6 +8,7 @@ fakes for the edge cases while the user flows run against the real ones.
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import re
 from dataclasses import dataclass, replace
@@ -20,6 +21,8 @@ from assumer.credentials import Credentials, utcnow
 from assumer.errors import ConfigError, KeyringError
 from assumer.profiles import CHAINED_MAX_DURATION, DEFAULT_DURATION, AwsConfig, RoleSpec, Source, Target
 from assumer.store import KEYS_SERVICE, SESSION_SERVICE, KeyringStore, NullStore, Store
+
+log = logging.getLogger(__name__)
 
 # A source session handed to AssumeRole only has to outlive that one call.
 SOURCE_MARGIN = 60
@@ -205,7 +208,9 @@ class Resolver:
         except KeyringError as exc:
             if not source.has_file_credentials:
                 raise
-            ui.warn(f"{exc.message}; using the credentials file for profile {source.profile!r}")
+            # Not a warning: the keys in the credentials file are the user's own choice, and a
+            # broken keyring has already been reported once by the session cache.
+            log.debug("%s; using the credentials file for profile %r", exc.message, source.profile)
             stored = None
         if stored is not None:
             try:
