@@ -69,15 +69,8 @@ def ecr_push(profile: str, image: str, repository: str | None, tag: str | None, 
             ui.info(f"created repository {target.repository!r}")
         reference = target.reference()
         engine.tag(runner, image, reference, env=_environ())
-        helper_env = {credhelper.ENV_REGISTRY: result.host, credhelper.ENV_PROFILE: session.profile,
-                      credhelper.ENV_REGION: session.region or ""}
-        if source_profile:
-            helper_env[credhelper.ENV_SOURCE_PROFILE] = source_profile
-        if no_cache or not result.stored:
-            # Not in the keyring (--no-cache, or stale on arrival): the helper gets it from the
-            # engine's environment instead (never argv, never a file).
-            helper_env[credhelper.ENV_USERNAME] = result.token.username
-            helper_env[credhelper.ENV_SECRET] = result.token.password
+        helper_env = credhelper.push_environment(result, session, source_profile=source_profile,
+                                                 hand_over=no_cache or not result.stored)
         ui.info(f"pushing {image} to {reference} with {runner.name}")
         with engine.push_environment(runner, result.host, helper_env) as (env, extra):
             digest = engine.push(runner, reference, env=env, extra=extra)

@@ -54,14 +54,14 @@ def mapping_file() -> Path:
 
 def load_mappings(path: Path | None = None) -> dict[str, Route]:
     """The registry -> profile map written by ``ecr-helper configure`` ({} when absent)."""
+    from assumer.engine import read_json_object
+
     path = path or mapping_file()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    again = "fix it, or run 'assumer ecr-helper configure' again"
+    data = read_json_object(path, what="the registry map", hint=again)
+    if not data:
         return {}
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}", hint="fix it, or run 'assumer ecr-helper configure' again") from None
-    registries = data.get("registries") if isinstance(data, dict) else None
+    registries = data.get("registries")
     if not isinstance(registries, dict):
         raise ConfigError(f"{path} has no 'registries' object", hint="run 'assumer ecr-helper configure' again")
     found = {}
@@ -108,6 +108,23 @@ def mint(host: str, entry: Route) -> tuple[str, str]:
         found = session.get_session(entry.profile, options)
         hit = ecr.token_for(found, host, cache=cache).token
     return hit.username, hit.password
+
+
+def push_environment(result: Any, session: Any, *, source_profile: str | None, hand_over: bool) -> dict[str, str]:
+    """What ``ecr-push`` puts in the engine's environment so the helper serves that one push.
+
+    The helper normally reads the token from the keyring cache. ``hand_over``:
+    the token is not there (``--no-cache``, or stale on arrival), so it travels in
+    the engine's environment instead, which only this user can read (never argv,
+    never a file).
+    """
+    env = {ENV_REGISTRY: result.host, ENV_PROFILE: session.profile, ENV_REGION: session.region or ""}
+    if source_profile:
+        env[ENV_SOURCE_PROFILE] = source_profile
+    if hand_over:
+        env[ENV_USERNAME] = result.token.username
+        env[ENV_SECRET] = result.token.password
+    return env
 
 
 def credentials_for(server_url: str, environ: Mapping[str, str], *, source: TokenSource = mint) -> dict[str, str]:

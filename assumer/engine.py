@@ -256,17 +256,22 @@ def user_docker_dir(environ: Mapping[str, str]) -> Path:
     return Path(configured) if configured else Path(environ.get("HOME") or os.path.expanduser("~")) / ".docker"
 
 
-def read_docker_config(path: Path) -> dict:
-    """The user's ``config.json`` as a dict ({} when there is none)."""
+def read_json_object(path: Path, *, what: str, hint: str) -> dict:
+    """A JSON object from ``path`` ({} when there is no file); ConfigError naming ``what`` otherwise."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the Docker config {path}: {exc}", hint="fix or move that file") from None
+        raise ConfigError(f"cannot read {what} {path}: {exc}", hint=hint) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"the Docker config {path} is not a JSON object", hint="fix or move that file")
+        raise ConfigError(f"{what} {path} is not a JSON object", hint=hint)
     return data
+
+
+def read_docker_config(path: Path) -> dict:
+    """The user's Docker ``config.json`` as a dict ({} when there is none)."""
+    return read_json_object(path, what="the Docker config", hint="fix or move that file")
 
 
 def scoped_config(user: dict, host: str) -> dict:

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.tools.processes import terminate
+
 
 class PodmanService:
     """``podman system service --time=0 unix://SOCKET`` with private storage."""
@@ -61,13 +63,7 @@ class PodmanService:
         raise TimeoutError("podman service did not answer")
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        terminate(self._process, timeout=15)
         shutil.rmtree(self.short, ignore_errors=True)
 
     def docker(self, args: list[str], *, check: bool = True, env: dict[str, str] | None = None,

@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.tools.net import free_port
+from tests.tools.processes import terminate
 
 CERTS_D = Path("/etc/containers/certs.d")
 MANIFEST_TYPES = ", ".join([
@@ -110,13 +111,7 @@ class Registry:
         raise TimeoutError("docker-registry did not answer")
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        terminate(self._process)
         shutil.rmtree(self.certs_d, ignore_errors=True)
 
     # -- the registry API, as the test's proof of what arrived --------------------

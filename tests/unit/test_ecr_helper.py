@@ -137,3 +137,16 @@ def test_check_on_path(tmp_path: Path) -> None:
     helper.write_text("#!/bin/sh\n")
     helper.chmod(0o755)
     assert credhelper.check_on_path({"PATH": str(tmp_path)}) == str(helper)
+
+
+def test_push_environment_names_the_profile_and_hands_over_only_when_asked() -> None:
+    from types import SimpleNamespace
+
+    token = SimpleNamespace(username="AWS", password="pw-xyz")
+    result = SimpleNamespace(host="h:1", token=token)
+    session = SimpleNamespace(profile="arn:aws:iam::123456789012:role/R", region="ap-northeast-1")
+    env = credhelper.push_environment(result, session, source_profile="u", hand_over=False)
+    assert env == {credhelper.ENV_REGISTRY: "h:1", credhelper.ENV_PROFILE: session.profile,
+                   credhelper.ENV_REGION: "ap-northeast-1", credhelper.ENV_SOURCE_PROFILE: "u"}
+    handed = credhelper.push_environment(result, session, source_profile=None, hand_over=True)
+    assert handed[credhelper.ENV_SECRET] == "pw-xyz" and credhelper.ENV_SOURCE_PROFILE not in handed
