@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from assumer import paths, ui
+from assumer.errors import AssumerError
 
 DEFAULT_TIMEOUT = 120.0
 _POLL = 0.02
@@ -36,7 +37,11 @@ def single_flight(name: str, *, timeout: float | None = None) -> Iterator[bool]:
     """
     wait = lock_timeout() if timeout is None else timeout
     path = paths.lock_dir() / f"{name}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:  # ELOOP: a symlink planted where the lock file belongs
+        raise AssumerError(f"cannot open the lock file {path}: {exc.strerror}",
+                           hint="remove it; assumer creates a new one") from None
     try:
         deadline = time.monotonic() + wait
         while True:
