@@ -65,16 +65,39 @@ def ecr_push(profile: str, image: str, repository: str | None, tag: str | None, 
         session = cli.get_session(profile, kwargs)
         result = ecr.token_for(session, registry, cache=cache, refresh=refresh)
         target = ecr.push_target(image, result.host, repository=repository, tag=tag)
-        if ecr.ensure_repository(session, target.repository, host=result.host, create=create_repository):
+        # Checked up front only when it may have to be created: a warm push imports no boto3.
+        if create_repository and ecr.ensure_repository(session, target.repository, host=result.host):
             ui.info(f"created repository {target.repository!r}")
         reference = target.reference()
         engine.tag(runner, image, reference, env=_environ())
         helper_env = credhelper.push_environment(result, session, source_profile=source_profile,
                                                  hand_over=no_cache or not result.stored)
         ui.info(f"pushing {image} to {reference} with {runner.name}")
-        with engine.push_environment(runner, result.host, helper_env) as (env, extra):
-            digest = engine.push(runner, reference, env=env, extra=extra)
+        digest = _scoped_push(runner, reference, helper_env, session=session, repository=target.repository,
+                              host=result.host, created_if_missing=create_repository)
         _out(f"{reference}@{digest}\n")
+
+
+def _scoped_push(runner: Any, reference: str, helper_env: dict[str, str], *, session: Any, repository: str,
+                 host: str, created_if_missing: bool) -> str:
+    """Push through a private temporary config; a refused push is explained when the repository is missing."""
+    from assumer import ecr, engine
+    from assumer.errors import AssumerError, EngineError
+
+    try:
+        with engine.push_environment(runner, host, helper_env) as (env, extra):
+            return engine.push(runner, reference, env=env, extra=extra)
+    except EngineError as failure:
+        if created_if_missing:
+            raise
+        # The engines' words for a missing repository vary; ECR's API says it plainly.
+        try:
+            missing = ecr.repository_exists(session, repository, host=host) is False
+        except AssumerError:
+            missing = False  # cannot tell: the engine's own error stands
+        if missing:
+            raise ecr.missing_repository(repository, host, failure.message) from None
+        raise
 
 
 def ecr_helper_configure(profile: str, registry: str | None, **kwargs: Any) -> None:

@@ -158,9 +158,12 @@ class Result:
     stderr: str
 
     def message(self) -> str:
-        """The engine's own last words, for an error line."""
-        lines = [line.strip() for line in (self.stderr + "\n" + self.stdout).splitlines() if line.strip()]
-        return lines[-1] if lines else f"exit status {self.status}"
+        """The engine's own last words, for an error line (its stderr's, else its stdout's)."""
+        for stream in (self.stderr, self.stdout):
+            lines = [line.strip() for line in stream.splitlines() if line.strip()]
+            if lines:
+                return lines[-1]
+        return f"exit status {self.status}"
 
 
 def _pump(stream: IO[str], keep: deque[str], echo: bool) -> None:

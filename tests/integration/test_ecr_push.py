@@ -204,10 +204,49 @@ def test_push_keeps_the_users_context_and_plugins(ecr_home: AwsHome, ecr: EcrSer
     assert json.loads((docker_dir / "config.json").read_text()) == config
 
 
-def test_missing_repository_without_create_is_exit_7(ecr_home: AwsHome, ecr: EcrServices) -> None:
-    result = push(ecr_home, ecr, "--repository", "nothere", "--tag", "x")
+@pytest.fixture
+def refusing_registry(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A second TLS registry that refuses moto's password (every push is refused)."""
+    from tests.tools.registry import Registry
+
+    other = Registry(tmp_path / "refusing", password="not-the-moto-password").start()
+    try:
+        yield other
+    finally:
+        other.stop()
+
+
+def test_refused_push_to_a_missing_repository_says_so_exit_7(ecr_home: AwsHome, ecr: EcrServices,
+                                                             refusing_registry) -> None:
+    """The registry refuses, and ECR's API says why: the repository does not exist."""
+    result = ecr_home.run(["ecr-push", "r", ecr.image, "--registry", refusing_registry.host,
+                           "--repository", "nothere", "--tag", "x"])
     assert result.returncode == 7, result.stderr
-    assert "'nothere' does not exist" in result.stderr and "--create-repository" in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"assumer: error: repository 'nothere' does not exist in {refusing_registry.host} (")
+    assert "--create-repository" in last
+    assert ecr_home.proxy.count("DescribeRepositories") == 1
+    ecr.podman.remove_image(f"{refusing_registry.host}/nothere:x")
+
+
+def test_refused_push_carries_the_engines_words_exit_7(ecr_home: AwsHome, ecr: EcrServices,
+                                                       refusing_registry) -> None:
+    result = ecr_home.run(["ecr-push", "r", ecr.image, "--registry", refusing_registry.host, "--tag", "x"])
+    assert result.returncode == 7, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"assumer: error: docker push {refusing_registry.host}/app:x failed: ")
+    assert "authentication required" in last or "unauthorized" in last.lower()
+    assert leftovers(ecr_home) == []
+    ecr.podman.remove_image(f"{refusing_registry.host}/app:x")
+
+
+def test_warm_push_makes_no_aws_call(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    """Session and token from the keyring: the push itself is the only work (no boto3)."""
+    ecr_home.proxy.set_ecr_expiry(TWELVE_HOURS)
+    pushed_digest(push(ecr_home, ecr, "--tag", "w1"), ecr, "w1")
+    before = len(ecr_home.proxy.requests())
+    pushed_digest(push(ecr_home, ecr, "--tag", "w2"), ecr, "w2")
+    assert len(ecr_home.proxy.requests()) == before
 
 
 def test_create_repository_without_permission_is_exit_4(ecr_home: AwsHome, ecr: EcrServices) -> None:
@@ -280,3 +319,14 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_debug_redacts_the_token_and_the_password(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    import base64
+
+    result = ecr_home.run(["--debug", "ecr-push", "r", ecr.image, "--registry", ecr.registry.host, "--tag", "debug"])
+    assert result.returncode == 0, result.stderr
+    assert "GetAuthorizationToken" in result.stderr  # botocore's own logs are there ...
+    encoded = base64.b64encode(f"AWS:{ecr.password}".encode()).decode()
+    for secret in (ecr.password, encoded):  # ... without the secret in either form
+        assert secret not in result.stderr
