@@ -146,3 +146,14 @@ def test_docker_login_through_the_helper_does_not_break(ecr_home: AwsHome, ecr: 
     # docker records an empty marker for the host; no credential is written.
     assert docker_config(ecr_home).get("auths", {}).get(host, {}) == {}
     assert files_containing(ecr.password, ecr_home.home) == []
+
+
+def test_skopeo_finds_the_helper_in_the_docker_config_by_itself(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    """No --authfile: containers/image falls back to ~/.docker/config.json and its credHelpers."""
+    host = ecr.registry.host
+    assert configure(ecr_home, "r", "--registry", host).returncode == 0
+    result = ecr_home.command(["skopeo", "copy", f"oci:{ecr.layout}:latest", f"docker://{host}/app:found"],
+                              timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "found" in ecr.registry.tags("app")
+    assert ecr_home.proxy.count("GetAuthorizationToken") == 1
