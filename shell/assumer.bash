@@ -43,8 +43,9 @@ __assumer_assume() {
                 printf '%s\n' "assume: --unset takes no other argument" >&2
                 return 2
             fi
-            __assumer_eval --unset
-            return
+            __assumer_eval --unset || return
+            unset __ASSUMER_ARGS __ASSUMER_ARGS_FOR
+            return 0
             ;;
     esac
     local -a __assumer_before=()
@@ -57,7 +58,8 @@ __assumer_assume() {
         __assumer_before+=("$1")
         shift
     done
-    __assumer_eval "${__assumer_before[@]}"
+    __assumer_eval "${__assumer_before[@]}" || return
+    __assumer_remember "${__assumer_before[@]}"
 }
 
 # Capture first, check the status, only then evaluate: a failing assumer leaves the
@@ -66,6 +68,22 @@ __assumer_eval() {
     local __assumer_code
     __assumer_code=$(command assumer env "$@" --shell bash) || return
     eval "$__assumer_code"
+}
+
+# The options of the last assume, for the refresh at the prompt: a one-time MFA code
+# and --refresh are left out, --region, --duration and the rest are kept.
+__assumer_remember() {
+    local -a __assumer_keep=()
+    while [ "$#" -gt 0 ]; do
+        case $1 in
+            --refresh | --mfa-code=*) ;;
+            --mfa-code) [ "$#" -lt 2 ] || shift ;;
+            *) __assumer_keep+=("$1") ;;
+        esac
+        shift
+    done
+    __ASSUMER_ARGS=(${__assumer_keep[@]+"${__assumer_keep[@]}"})
+    __ASSUMER_ARGS_FOR=${ASSUMER_PROFILE-}
 }
 
 # assumer exec stops reading its own options at PROFILE, so they go before it.
@@ -157,8 +175,9 @@ assumer_prompt() {
 }
 
 # Opt-in renewal before each prompt (ASSUMER_AUTO_REFRESH=1): when less than
-# ASSUMER_MIN_TTL seconds are left, `assume "$ASSUMER_PROFILE"` runs quietly; the
-# keyring cache serves it when another shell already renewed. At most one attempt
+# ASSUMER_MIN_TTL seconds are left, the last `assume` of this shell runs again, quietly
+# (or `assume "$ASSUMER_PROFILE"` when the session came from elsewhere); the keyring
+# cache serves it when another shell already renewed. At most one attempt
 # a minute, so a failure (offline, MFA not answered) does not slow every prompt.
 __assumer_refresh_hook() {
     local __assumer_rc=$?
@@ -179,7 +198,11 @@ __assumer_refresh_if_due() {
         *) [ "$((__assumer_now - __ASSUMER_REFRESHED_AT))" -ge 60 ] || return 0 ;;
     esac
     __ASSUMER_REFRESHED_AT=$__assumer_now
-    assume "$ASSUMER_PROFILE" >/dev/null 2>&1 || __assumer_rc=$?
+    if [ "${__ASSUMER_ARGS_FOR-}" = "$ASSUMER_PROFILE" ] && [ "${#__ASSUMER_ARGS[@]}" -gt 0 ]; then
+        assume "${__ASSUMER_ARGS[@]}" >/dev/null 2>&1 || __assumer_rc=$?
+    else
+        assume "$ASSUMER_PROFILE" >/dev/null 2>&1 || __assumer_rc=$?
+    fi
     if [ "$__assumer_rc" -ne 0 ]; then
         printf '%s\n' "assumer: could not renew the session of profile '$ASSUMER_PROFILE' (exit $__assumer_rc); run: assume '$ASSUMER_PROFILE'" >&2
     fi

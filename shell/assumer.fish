@@ -35,14 +35,16 @@ function assume --description "Set an AWS profile's credentials in this shell (a
                 echo "assume: --unset takes no other argument" >&2
                 return 2
             end
-            __assumer_eval --unset
-            return
+            __assumer_eval --unset; or return
+            set -e -g __assumer_args __assumer_args_for
+            return 0
     end
     if contains -- -- $argv
         __assumer_exec $argv
         return
     end
-    __assumer_eval $argv
+    __assumer_eval $argv; or return
+    __assumer_remember $argv
 end
 
 # Capture first, check the status, only then evaluate: a failing assumer leaves the
@@ -55,6 +57,25 @@ function __assumer_eval
     # status of the sourced lines means nothing: assumer's own status was checked.
     printf '%s\n' $code | source
     return 0
+end
+
+# The options of the last assume, for the refresh at the prompt: a one-time MFA code
+# and --refresh are left out, --region, --duration and the rest are kept.
+function __assumer_remember
+    set -l fish_trace
+    set -l keep
+    while set -q argv[1]
+        switch $argv[1]
+            case --refresh '--mfa-code=*'
+            case --mfa-code
+                set -q argv[2]; and set -e argv[1]
+            case '*'
+                set -a keep $argv[1]
+        end
+        set -e argv[1]
+    end
+    set -g __assumer_args $keep
+    set -g __assumer_args_for "$ASSUMER_PROFILE"
 end
 
 # assumer exec stops reading its own options at PROFILE, so they go before it.
@@ -158,8 +179,9 @@ function assumer_prompt --description "The assumer profile and minutes left, for
 end
 
 # Opt-in renewal before each prompt (ASSUMER_AUTO_REFRESH=1): when less than
-# ASSUMER_MIN_TTL seconds are left, `assume $ASSUMER_PROFILE` runs quietly; the keyring
-# cache serves it when another shell already renewed. At most one attempt a minute, so
+# ASSUMER_MIN_TTL seconds are left, the last `assume` of this shell runs again, quietly
+# (or `assume $ASSUMER_PROFILE` when the session came from elsewhere); the keyring cache
+# serves it when another shell already renewed. At most one attempt a minute, so
 # a failure (offline, MFA not answered) does not slow every prompt.
 function __assumer_refresh --on-event fish_prompt
     set -l fish_trace
@@ -175,7 +197,11 @@ function __assumer_refresh --on-event fish_prompt
         test (math $now - $__assumer_refreshed_at) -ge 60; or return 0
     end
     set -g __assumer_refreshed_at $now
-    assume $ASSUMER_PROFILE >/dev/null 2>&1
+    if test "$__assumer_args_for" = "$ASSUMER_PROFILE" -a (count $__assumer_args) -gt 0
+        assume $__assumer_args >/dev/null 2>&1
+    else
+        assume $ASSUMER_PROFILE >/dev/null 2>&1
+    end
     set -l rc $status
     if test $rc -ne 0
         echo "assumer: could not renew the session of profile '$ASSUMER_PROFILE' (exit $rc); run: assume '$ASSUMER_PROFILE'" >&2

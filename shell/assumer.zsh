@@ -36,8 +36,9 @@ assume() {
                 print -ru2 -- "assume: --unset takes no other argument"
                 return 2
             fi
-            __assumer_eval --unset
-            return
+            __assumer_eval --unset || return
+            unset __ASSUMER_ARGS __ASSUMER_ARGS_FOR
+            return 0
             ;;
     esac
     local -i dashdash=${argv[(ie)--]}
@@ -45,7 +46,8 @@ assume() {
         __assumer_exec "$@"
         return
     fi
-    __assumer_eval "$@"
+    __assumer_eval "$@" || return
+    __assumer_remember "$@"
 }
 
 # Capture first, check the status, only then evaluate: a failing assumer leaves the
@@ -57,6 +59,25 @@ __assumer_eval() {
     local __assumer_code
     __assumer_code=$(command assumer env "$@" --shell zsh) || return
     eval "$__assumer_code"
+}
+
+# The options of the last assume, for the refresh at the prompt: a one-time MFA code
+# and --refresh are left out, --region, --duration and the rest are kept.
+__assumer_remember() {
+    emulate -L zsh
+    setopt no_xtrace no_verbose
+    local -a keep
+    while (( $# )); do
+        case $1 in
+            --refresh | --mfa-code=*) ;;
+            --mfa-code) (( $# < 2 )) || shift ;;
+            *) keep+=("$1") ;;
+        esac
+        shift
+    done
+    typeset -ga __ASSUMER_ARGS
+    __ASSUMER_ARGS=("${keep[@]}")
+    typeset -g __ASSUMER_ARGS_FOR=${ASSUMER_PROFILE-}
 }
 
 # assumer exec stops reading its own options at PROFILE, so they go before it.
@@ -153,8 +174,9 @@ assumer_prompt() {
 }
 
 # Opt-in renewal before each prompt (ASSUMER_AUTO_REFRESH=1): when less than
-# ASSUMER_MIN_TTL seconds are left, `assume "$ASSUMER_PROFILE"` runs quietly; the
-# keyring cache serves it when another shell already renewed. At most one attempt
+# ASSUMER_MIN_TTL seconds are left, the last `assume` of this shell runs again, quietly
+# (or `assume "$ASSUMER_PROFILE"` when the session came from elsewhere); the keyring
+# cache serves it when another shell already renewed. At most one attempt
 # a minute, so a failure (offline, MFA not answered) does not slow every prompt.
 __assumer_precmd() {
     emulate -L zsh
@@ -168,7 +190,11 @@ __assumer_precmd() {
         return 0
     fi
     typeset -g __ASSUMER_REFRESHED_AT=$REPLY
-    assume "$ASSUMER_PROFILE" >/dev/null 2>&1 || rc=$?
+    if [[ ${__ASSUMER_ARGS_FOR-} == "$ASSUMER_PROFILE" ]] && (( ${#__ASSUMER_ARGS} )); then
+        assume "${__ASSUMER_ARGS[@]}" >/dev/null 2>&1 || rc=$?
+    else
+        assume "$ASSUMER_PROFILE" >/dev/null 2>&1 || rc=$?
+    fi
     if (( rc )); then
         print -ru2 -- "assumer: could not renew the session of profile '$ASSUMER_PROFILE' (exit $rc); run: assume '$ASSUMER_PROFILE'"
     fi
@@ -181,7 +207,7 @@ __assumer_precmd() {
 # triples (type, value, description) in the array `reply`.
 __assumer_candidates() {
     emulate -L zsh
-    reply=("${(@f)$(env COMP_WORDS="${(j: :)${(q)@}}" COMP_CWORD=$(( $# - 1 )) \
+    reply=("${(@f)$(env COMP_WORDS="${(j: :)@}" COMP_CWORD=$(( $# - 1 )) \
         _ASSUMER_COMPLETE=zsh_complete assumer 2>/dev/null)}")
     [[ -n ${reply[1]-} ]] || reply=()
 }

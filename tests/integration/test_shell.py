@@ -97,6 +97,26 @@ def test_dash_dash_runs_one_command_and_leaves_the_shell_alone(aws_home, shell: 
     assert lines[1:] == ["rc=0"]
 
 
+HOOK = {"bash": "__assumer_refresh_hook\n", "zsh": "__assumer_precmd\n", "fish": "__assumer_refresh\n"}
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_refresh_at_the_prompt_renews_the_session(aws_home, tmp_path: Path, shell: str) -> None:
+    """A minimum lifetime above the session's: the prompt hook assumes the role again."""
+    setter = ("set -g ASSUMER_AUTO_REFRESH 1; set -gx ASSUMER_MIN_TTL 4000\n" if shell == "fish"
+              else "ASSUMER_AUTO_REFRESH=1; export ASSUMER_MIN_TTL=4000\n")
+    body = ("assume r --region eu-west-1\n" + save(shell, "AWS_ACCESS_KEY_ID", tmp_path / "before")
+            + setter + HOOK[shell] + save(shell, "AWS_ACCESS_KEY_ID", tmp_path / "after")
+            + CALLER_ARN + 'echo "$AWS_REGION"\n')
+    result = run(aws_home, shell, body)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert aws_home.proxy.count("AssumeRole") == 2
+    assert (tmp_path / "after").read_text() != (tmp_path / "before").read_text()
+    assert ":assumed-role/R/" in result.stdout
+    assert result.stdout.endswith("eu-west-1\n")  # the options of the last assume are kept
+
+
 # -- --unset and failures -----------------------------------------------------------------
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,7 +163,7 @@ def test_hostile_values_round_trip_and_run_nothing(run: Run) -> None:
     variables = session(HOSTILE, secret=HOSTILE, key_id="ASIA" + HOSTILE)
     run.prints(variables)
     out = run.tmp / "home" / "profile.bin"
-    body = (f"assume r\n{status(run.shell)}"
+    body = (f"assume \"$HOSTILE\"\n{status(run.shell)}"
             f"printf '%s' \"$ASSUMER_PROFILE\" > '{out}'\n"
             f"printf '%s' \"$AWS_SECRET_ACCESS_KEY\" > '{out}.secret'\n"
             "assume\nassumer_prompt\n")
@@ -174,14 +173,14 @@ def test_hostile_values_round_trip_and_run_nothing(run: Run) -> None:
     body += f"ASSUMER_AUTO_REFRESH=1 ASSUMER_MIN_TTL=999999 {hook}\n" if run.shell != "fish" else (
         f"set -g ASSUMER_AUTO_REFRESH 1; set -g ASSUMER_MIN_TTL 999999; {hook}\n")
     body += "assume \"$ASSUMER_PROFILE\" -- true\n"
-    result = run(body)
+    result = run(body, HOSTILE=HOSTILE)
     assert result.returncode == 0, result.stderr
     assert "rc=0" in result.stdout
     assert out.read_bytes() == HOSTILE.encode()
     assert Path(f"{out}.secret").read_bytes() == HOSTILE.encode()
     assert HOSTILE in result.stdout  # `assume` and assumer_prompt print the name as it is
     assert [c for c in run.calls()] == [
-        ["env", "r", "--shell", run.shell],
+        ["env", HOSTILE, "--shell", run.shell],
         ["env", HOSTILE, "--shell", run.shell],
         ["exec", HOSTILE, "--", "true"],
     ]
@@ -335,6 +334,27 @@ def test_refresh_renews_a_session_close_to_expiry(run: Run) -> None:
     assert run.calls() == [["env", "r", "--shell", run.shell]] * 2
 
 
+def test_refresh_repeats_the_options_of_the_last_assume(run: Run) -> None:
+    """--region or --duration stay as the user chose; a one-time MFA code and --refresh do not."""
+    run.prints(session("r", expires_in=100))
+    body = ("assume --region eu-west-1 r --mfa-code 123456 --duration 900 --refresh\n"
+            + set_var(run.shell, "ASSUMER_AUTO_REFRESH", "1") + hook_call(run.shell))
+    result = run(body)
+    assert result.returncode == 0, result.stderr
+    assert run.calls()[1] == ["env", "--region", "eu-west-1", "r", "--duration", "900", "--shell", run.shell]
+
+
+def test_refresh_of_a_session_from_elsewhere_names_the_profile_alone(run: Run) -> None:
+    """ASSUMER_PROFILE set by something else than this shell's last assume: no old options."""
+    run.prints(session("other", expires_in=100))
+    setter = "".join(f"set -gx {k} '{v}'\n" if run.shell == "fish" else f"export {k}='{v}'\n"
+                     for k, v in session("r", expires_in=100).items())
+    result = run("assume other --region x\n" + setter
+                 + set_var(run.shell, "ASSUMER_AUTO_REFRESH", "1") + hook_call(run.shell))
+    assert result.returncode == 0, result.stderr
+    assert run.calls()[1] == ["env", "r", "--shell", run.shell]
+
+
 def test_refresh_is_opt_in(run: Run) -> None:
     run.prints(session("r", expires_in=100))
     result = run("assume r\n" + hook_call(run.shell))
@@ -474,8 +494,10 @@ LIST_VARIABLES = {"bash": "compgen -v | sort", "zsh": "print -rl -- ${(k)paramet
 # Variables the shells themselves change between two listings.
 NOISE = {"_", "BASH_COMMAND", "BASH_LINENO", "BASH_SOURCE", "FUNCNAME", "PIPESTATUS", "LINENO",
          "COLUMNS", "LINES", "status", "pipestatus", "history", "_history", "REPLY", "reply",
-         "__ASSUMER_REFRESHED_AT", "__assumer_refreshed_at", "fish_pid", "last_pid", "CMD_DURATION",
-         "status_generation", "fish_kill_signal"}
+         "fish_pid", "last_pid", "CMD_DURATION", "status_generation", "fish_kill_signal"}
+# The state the scripts keep on purpose between prompts (never exported).
+KEPT = {"__ASSUMER_REFRESHED_AT", "__ASSUMER_ARGS", "__ASSUMER_ARGS_FOR",
+        "__assumer_refreshed_at", "__assumer_args", "__assumer_args_for"}
 
 
 def test_no_helper_variable_leaks(run: Run) -> None:
@@ -484,13 +506,14 @@ def test_no_helper_variable_leaks(run: Run) -> None:
     body = (f"{listing} > before.txt\n"
             + set_var(run.shell, "ASSUMER_AUTO_REFRESH", "1")
             + "assume r\nassume\nassumer_prompt\nassume r -- true\n" + hook_call(run.shell)
-            + f"{listing} > after.txt\n")
+            + f"{listing} > after.txt\nenv > env.txt\n")
     result = run(body)
     assert result.returncode == 0, result.stderr
     home = run.tmp / "home"
     before = set((home / "before.txt").read_text().split())
     after = set((home / "after.txt").read_text().split())
     new = {n for n in after - before if not n.startswith(("AWS_", "ASSUMER_"))} - NOISE
-    assert new == set()
+    assert new <= KEPT
+    assert "__assumer" not in (home / "env.txt").read_text().lower()  # nothing of ours is exported
     if run.shell == "zsh":
         assert (home / "after.txt").read_text().count("REPLY") == (home / "before.txt").read_text().count("REPLY")
