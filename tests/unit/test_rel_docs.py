@@ -1,0 +1,38 @@
+"""The README documents what the code does: exit codes and time bounds."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from assumer import errors, sts
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def readme_exit_codes() -> set[int]:
+    section = README.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    codes: set[int] = set()
+    for row in re.findall(r"^\| ([0-9 /]+) \|", section, re.M):
+        codes.update(int(code) for code in row.split("/"))
+    return codes
+
+
+def test_every_error_class_exit_code_is_in_the_readme_table() -> None:
+    classes = [cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.AssumerError)]
+    assert len(classes) >= 9
+    documented = readme_exit_codes()
+    for cls in classes:
+        assert cls.exit_code in documented, f"{cls.__name__} exits {cls.exit_code}, not in README's table"
+
+
+def test_readme_table_has_the_design_codes() -> None:
+    assert readme_exit_codes() == {0, 1, 2, 3, 4, 5, 6, 7, 126, 127, 130}
+
+
+def test_time_bounds_in_the_readme_are_the_defaults_in_sts() -> None:
+    text = " ".join(README.split())
+    assert (f"{sts.CONNECT_TIMEOUT:g} s connect timeout, a {sts.READ_TIMEOUT:g} s read timeout "
+            f"and at most {sts.MAX_ATTEMPTS} attempts") in text
+    for variable in ("ASSUMER_CONNECT_TIMEOUT", "ASSUMER_READ_TIMEOUT", "ASSUMER_MAX_ATTEMPTS"):
+        assert variable in README
