@@ -171,6 +171,7 @@ assumer_prompt() {
             __assumer_segment+=" (expired)"
         fi
     fi
+    # shellcheck disable=SC2059 # the format is the caller's, the segment an argument
     printf -- "${1:-%s}" "$__assumer_segment"
 }
 
@@ -221,6 +222,7 @@ __assumer_install_hook() {
             PROMPT_COMMAND+=(__assumer_refresh_hook)
             ;;
         *)
+            # shellcheck disable=SC2178,SC2179 # the string form, in this branch
             case ${PROMPT_COMMAND-} in
                 *__assumer_refresh_hook*) ;;
                 '') PROMPT_COMMAND=__assumer_refresh_hook ;;
@@ -264,7 +266,7 @@ __assumer_complete_assume() {
             if declare -F _command_offset >/dev/null; then
                 _command_offset "$((__assumer_i + 1))"
             elif [ "$COMP_CWORD" -eq "$((__assumer_i + 1))" ]; then
-                COMPREPLY=($(compgen -c -- "${COMP_WORDS[COMP_CWORD]}"))
+                mapfile -t COMPREPLY < <(compgen -c -- "${COMP_WORDS[COMP_CWORD]}")
             else
                 compopt -o default 2>/dev/null
             fi

@@ -517,3 +517,21 @@ def test_no_helper_variable_leaks(run: Run) -> None:
     assert "__assumer" not in (home / "env.txt").read_text().lower()  # nothing of ours is exported
     if run.shell == "zsh":
         assert (home / "after.txt").read_text().count("REPLY") == (home / "before.txt").read_text().count("REPLY")
+
+
+# -- the files themselves ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [["bash", "-n"], ["zsh", "-n"], ["fish", "--no-execute"]])
+def test_syntax(argv: list[str]) -> None:
+    path = ROOT / "shell" / f"assumer.{argv[0]}"
+    result = subprocess.run([*argv, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_bash_script_passes_shellcheck() -> None:
+    if not shutil.which("shellcheck"):
+        pytest.skip("shellcheck is not installed (Debian: apt-get install shellcheck)")
+    result = subprocess.run(["shellcheck", "-s", "bash", str(ROOT / "shell" / "assumer.bash")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout
