@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import Any, Mapping
 
 from assumer import logs
 from assumer.credentials import Credentials
@@ -19,11 +19,36 @@ from assumer.profiles import shown_line
 # Time bounds (documented in the README): connect 5 s, read 15 s, 3 attempts in
 # botocore's "standard" retry mode (throttling and transient errors retried with
 # backoff). An unreachable endpoint therefore fails in about 15 s at worst.
-CONNECT_TIMEOUT = float(os.environ.get("ASSUMER_CONNECT_TIMEOUT", "5"))
-READ_TIMEOUT = float(os.environ.get("ASSUMER_READ_TIMEOUT", "15"))
-MAX_ATTEMPTS = int(os.environ.get("ASSUMER_MAX_ATTEMPTS", "3"))
+# ASSUMER_CONNECT_TIMEOUT, ASSUMER_READ_TIMEOUT and ASSUMER_MAX_ATTEMPTS override them.
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 15.0
+MAX_ATTEMPTS = 3
 # STS is global; with no region anywhere, botocore still needs one to sign.
 FALLBACK_REGION = "us-east-1"
+
+
+def time_bounds(environ: Mapping[str, str] | None = None) -> tuple[float, float, int]:
+    """(connect timeout, read timeout, attempts): the defaults or their ASSUMER_* overrides."""
+    env = os.environ if environ is None else environ
+    return (
+        _positive(env, "ASSUMER_CONNECT_TIMEOUT", CONNECT_TIMEOUT, float),
+        _positive(env, "ASSUMER_READ_TIMEOUT", READ_TIMEOUT, float),
+        int(_positive(env, "ASSUMER_MAX_ATTEMPTS", MAX_ATTEMPTS, int)),
+    )
+
+
+def _positive(env: Mapping[str, str], name: str, default: float, kind: type) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = 0
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise ConfigError(f"{name}={raw!r} is not a positive {'whole ' if kind is int else ''}number",
+                          hint=f"unset it for the default ({default:g})")
+    return value
 
 
 def client(service: str, credentials: Credentials | None, *, region: str | None, profile: str | None = None) -> Any:
@@ -31,12 +56,13 @@ def client(service: str, credentials: Credentials | None, *, region: str | None,
     import boto3
     from botocore.config import Config
 
+    connect_timeout, read_timeout, attempts = time_bounds()
     session = boto3.Session(profile_name=profile, region_name=region or None)
     config = Config(
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
         # total_max_attempts counts the first try; botocore's max_attempts would add one more.
-        retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        retries={"total_max_attempts": attempts, "mode": "standard"},
         region_name=region or session.region_name or FALLBACK_REGION,
     )
     if credentials is None:
@@ -167,7 +193,7 @@ def translate(
             return AuthError(f"{action}: the access key is not valid ({code})",
                              hint="check the keys (assumer add PROFILE stores new ones)" + (refresh if revoked_hint else ""))
         if code in _THROTTLED:
-            return NetworkError(f"{action}: throttled by AWS after {MAX_ATTEMPTS} attempts", hint="try again shortly")
+            return NetworkError(f"{action}: throttled by AWS after {time_bounds()[2]} attempts", hint="try again shortly")
         if code in _DENIED or status == 403:
             who = f" {caller} is not allowed:" if caller else ""
             return AuthError(f"{action}: access denied:{who} {message}",
