@@ -353,3 +353,15 @@ def test_malformed_line_with_a_secret_seen_by_botocore_is_not_echoed(home: Home)
     result = home.run(["env", "r"])
     line = assert_one_error_line(result, 3, f"{config}:")
     assert SECRET[:16] not in line
+
+
+@pytest.mark.parametrize("variable,value", [
+    ("ASSUMER_READ_TIMEOUT", "abc"), ("ASSUMER_CONNECT_TIMEOUT", "-1"), ("ASSUMER_MAX_ATTEMPTS", "0"),
+    ("ASSUMER_MAX_ATTEMPTS", "x"), ("ASSUMER_READ_TIMEOUT", "nan"),
+])
+def test_bad_time_bound_settings_are_config_errors(home: Home, variable: str, value: str) -> None:
+    home.env[variable] = value
+    before = home.snapshot()
+    line = assert_one_error_line(home.run(["env", "r"]), 3, variable)
+    assert repr(value) in line
+    assert home.snapshot() == before
