@@ -1,0 +1,267 @@
+"""assumer side by side with the keyring floor, a boto3 script, awsume and the manual recipe.
+
+    bash tests/bench/run.sh [--runs 15] [--output FILE]   # installs, starts and stops everything
+
+Run by run.sh inside a private dbus session with an unlocked gnome-keyring and a
+throw-away HOME. It starts moto and the recording proxy on 127.0.0.1, writes ~/.aws
+for u and r, then times whole processes, every row once per round, interleaved
+(A B C ... A B C ...), after one warm-up round. Then 32 concurrent cold
+``credential-process`` calls (AssumeRole requests counted by the proxy), and
+``python -X importtime`` of a cached ``assumer env r``. It prints a markdown report
+and writes it to --output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from tests.bench import importtime
+from tests.bench.timing import MeasureError, Sample, Series, Spawner, machine_header
+from tests.bench.world import ECR_HOST, PROFILES_LARGE, Files, Services, write_files
+
+CONCURRENT = 32
+BATCHES = 3
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    stdin: str | None = None
+    expect: str = "export AWS_ACCESS_KEY_ID="  # a run whose stdout lacks this has failed
+    series: Series = field(default_factory=Series)
+    calls: list[tuple[int, int]] = field(default_factory=list)  # (AssumeRole, token) per run
+
+
+def rows(venv: Path, awsume_venv: Path, files: Files, role_r: str) -> list[Row]:
+    py, bin_ = str(venv / "bin" / "python"), venv / "bin"
+    assumer, helper = str(bin_ / "assumer"), str(bin_ / "docker-credential-assumer")
+    large = {"AWS_CONFIG_FILE": str(files.config_large)}
+    return [
+        Row("pass", "`python -c pass` (interpreter start, for reference)", [py, "-c", "pass"], expect=""),
+        Row("baseline", "baseline: `python -c \"import keyring; keyring.get_password('assumer', 'probe')\"`",
+            [py, "-c", "import keyring; print(keyring.get_password('assumer', 'probe'))"], expect="bench-value"),
+        Row("env", "`assumer env r`, cached", [assumer, "env", "r"]),
+        Row("cp", "`assumer credential-process r`, cached", [assumer, "credential-process", "r"],
+            expect='"Version": 1'),
+        Row("get", "`docker-credential-assumer get`, cached", [helper, "get"], stdin=ECR_HOST + "\n",
+            expect='"Secret"'),
+        Row("refresh", "`assumer env r --refresh` (AssumeRole + keyring write)", [assumer, "env", "r", "--refresh"]),
+        Row("boto3", "minimal boto3 script: `assume_role` + `keyring.set_password`",
+            [py, str(files.boto3_refresh), role_r]),
+        Row("awsume", "`awsume r -s` (awsume 4, sourced in bash, as its alias does)",
+            ["bash", "-c", '. "$0" r -s', str(awsume_venv / "bin" / "awsume")],
+            env={"PATH": f"{awsume_venv / 'bin'}:/usr/bin:/bin"}),
+        Row("recipe", "manual recipe: `aws sts assume-role > file` + 3 `jq` + exports",
+            ["bash", str(files.recipe), role_r]),
+        Row("env_large", f"`assumer env r`, cached, {PROFILES_LARGE:,} profiles", [assumer, "env", "r"], env=large),
+        Row("list", "`assumer list`, 2 profiles", [assumer, "list"], expect="r"),
+        Row("list_large", f"`assumer list`, {PROFILES_LARGE:,} profiles", [assumer, "list"], env=large,
+            expect="team-1997"),
+    ]
+
+
+def measure(spawner: Spawner, row: Row, services: Services) -> Sample:
+    before = services.counts()
+    sample = spawner.run(row.argv, env=row.env, stdin=row.stdin)
+    after = services.counts()
+    if row.expect not in sample.stdout:
+        raise SystemExit(f"{row.label}: unexpected output (wanted {row.expect!r}):\n{sample.stdout[:500]}")
+    row.calls.append((after[0] - before[0], after[1] - before[1]))
+    return sample
+
+
+def interleave(spawner: Spawner, table: list[Row], services: Services, runs: int,
+               progress: Callable[[str], None]) -> None:
+    for round_ in range(runs + 1):  # round 0: warm-up (page cache, daemons, awsume's first-run set-up)
+        progress(f"round {round_}/{runs}" + (" (warm-up)" if not round_ else ""))
+        for row in table:
+            sample = measure(spawner, row, services)
+            if round_:
+                row.series.add(sample)
+            else:
+                row.calls.clear()
+
+
+@dataclass
+class Batch:
+    wall: float
+    assume_role: int
+    peak_rss_kib: int
+
+
+def concurrent_cold(spawner: Spawner, assumer: str, services: Services) -> Batch:
+    """``assumer clear r``, then 32 ``credential-process r`` started at once."""
+    spawner.run([assumer, "clear", "r"])
+    before = services.counts()[0]
+    started = time.perf_counter()
+    running = [spawner.start([assumer, "credential-process", "r"]) for _ in range(CONCURRENT)]
+    samples = [r.finish() for r in running]
+    wall = time.perf_counter() - started
+    keys = {json.loads(s.stdout)["AccessKeyId"] for s in samples}
+    if len(keys) != 1:
+        raise SystemExit(f"the {CONCURRENT} concurrent calls returned {len(keys)} different sessions")
+    return Batch(wall, services.counts()[0] - before, max(s.rss_kib for s in samples))
+
+
+# -- the report ------------------------------------------------------------------------
+
+
+def fmt(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def calls_text(row: Row) -> str:
+    assume = sorted({a for a, _ in row.calls})
+    token = sorted({t for _, t in row.calls})
+    text = "AssumeRole " + "/".join(map(str, assume))
+    if any(token):
+        text += ", GetAuthorizationToken " + "/".join(map(str, token))
+    return text
+
+
+def results_table(table: list[Row]) -> list[str]:
+    base = next(r for r in table if r.key == "baseline").series.median
+    lines = ["| what | median | min | max | ratio to baseline | peak RSS | AWS calls per run |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for row in table:
+        s = row.series
+        lines.append(f"| {row.label} | {fmt(s.median)} | {fmt(s.min)} | {fmt(s.max)} | {s.median / base:.2f}x "
+                     f"| {s.peak_rss_kib / 1024:.0f} MiB | {calls_text(row)} |")
+    return lines
+
+
+def batch_table(batches: list[Batch]) -> list[str]:
+    walls = sorted(b.wall for b in batches)
+    counts = ", ".join(str(b.assume_role) for b in batches)
+    return [f"| {CONCURRENT} concurrent cold `assumer credential-process r` ({len(batches)} batches) "
+            f"| {fmt(walls[len(walls) // 2])} | {fmt(walls[0])} | {fmt(walls[-1])} | AssumeRole per batch: "
+            f"{counts} | {max(b.peak_rss_kib for b in batches) / 1024:.0f} MiB per process |"]
+
+
+def targets(table: list[Row], batches: list[Batch]) -> list[str]:
+    m = {row.key: row.series.median for row in table}
+    checks = [
+        ("cached `env` <= 0.5x baseline", m["env"] / m["baseline"], "x", lambda v: v <= 0.5),
+        ("cached `credential-process` <= 0.5x baseline", m["cp"] / m["baseline"], "x", lambda v: v <= 0.5),
+        ("cached helper `get` <= 0.5x baseline", m["get"] / m["baseline"], "x", lambda v: v <= 0.5),
+        ("cached `env` >= 5x faster than awsume", m["awsume"] / m["env"], "x faster", lambda v: v >= 5),
+        ("cached `env` >= 8x faster than the manual recipe", m["recipe"] / m["env"], "x faster", lambda v: v >= 8),
+        ("`env --refresh` <= 1.3x the boto3 + keyring script", m["refresh"] / m["boto3"], "x", lambda v: v <= 1.3),
+        (f"{PROFILES_LARGE:,} profiles: cached `env` <= 1.5x the 2-profile case", m["env_large"] / m["env"], "x",
+         lambda v: v <= 1.5),
+    ]
+    lines = ["| target | measured (ratio of medians) | met |", "| --- | ---: | --- |"]
+    for name, value, unit, ok in checks:
+        lines.append(f"| {name} | {value:.2f}{unit} | {'yes' if ok(value) else '**no**'} |")
+    counts = [b.assume_role for b in batches]
+    lines.append(f"| {CONCURRENT} concurrent cold calls: exactly 1 AssumeRole | "
+                 f"{', '.join(map(str, counts))} (per batch) | {'yes' if set(counts) == {1} else '**no**'} |")
+    lines.append(f"| (no target) `env --refresh` vs awsume / vs the manual recipe | "
+                 f"{m['awsume'] / m['refresh']:.2f}x / {m['recipe'] / m['refresh']:.2f}x faster | |")
+    lines.append(f"| (no target) `assumer list`, {PROFILES_LARGE:,} vs 2 profiles | "
+                 f"{m['list_large'] / m['list']:.2f}x | |")
+    return lines
+
+
+def report(header: str, runs: int, table: list[Row], batches: list[Batch], imports: list[str]) -> str:
+    awsume = next(r for r in table if r.key == "awsume")
+    cached = "cached: no AssumeRole" if all(a == 0 for a, _ in awsume.calls) else \
+        "not cached: it calls AssumeRole on every run (awsume caches only MFA session tokens)"
+    parts = [
+        f"Machine: {header}.",
+        f"{runs} interleaved rounds after one warm-up round; wall time of the whole process; "
+        "peak RSS from GNU time; AWS calls counted by the recording proxy in front of moto "
+        "(on 127.0.0.1, so STS answers in milliseconds, not the ~0.5 s of the real one).",
+        "",
+        *results_table(table),
+        *batch_table(batches),
+        "",
+        f"awsume's second and later calls: {cached}.",
+        "",
+        *targets(table, batches),
+        "",
+        *imports,
+    ]
+    return "\n".join(parts) + "\n"
+
+
+# -- set-up and main -------------------------------------------------------------------
+
+
+def prepare(spawner: Spawner, services: Services, bin_: Path) -> None:
+    """The keyring probe of the baseline, a cached session for r, the helper with a cached token."""
+    py, assumer = str(bin_ / "python"), str(bin_ / "assumer")
+    spawner.run([py, "-c", "import keyring; keyring.set_password('assumer', 'probe', 'bench-value')"])
+    spawner.run([assumer, "env", "r"])
+    services.proxy.set_ecr_expiry(12 * 3600)  # moto's token expired in 2015: stale on arrival
+    spawner.run([assumer, "ecr-helper", "configure", "r"])
+    spawner.run([str(bin_ / "docker-credential-assumer"), "get"], stdin=ECR_HOST + "\n")
+
+
+def child_environment(home: Path, venv: Path, proxy_url: str) -> dict[str, str]:
+    """A private user: nothing of the caller's AWS, assumer or XDG set-up, nor of this venv."""
+    keep = ("DBUS_SESSION_BUS_ADDRESS", "LANG", "LC_ALL", "TERM", "TZ", "XDG_RUNTIME_DIR", "TMPDIR")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(HOME=str(home), PATH=f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+               AWS_ENDPOINT_URL=proxy_url, AWS_EC2_METADATA_DISABLED="true", SHELL="/bin/bash")
+    return env
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="timed rounds (default 15)")
+    parser.add_argument("--output", type=Path, help="also write the markdown report here")
+    parser.add_argument("--awsume-venv", type=Path, required=True, help="venv holding awsume")
+    args = parser.parse_args(argv)
+    if not 1 <= args.runs <= 200:
+        parser.error("--runs must be between 1 and 200")
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        raise SystemExit("no session bus: run `bash tests/bench/run.sh` instead")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally blocks stop the services
+
+    venv = Path(sys.prefix)
+    home = Path(os.environ["HOME"])
+    header = machine_header()
+    progress = lambda text: print(f"bench: {text}", file=sys.stderr, flush=True)  # noqa: E731
+    with tempfile.TemporaryDirectory(prefix="assumer-bench-") as tmp:
+        scratch = Path(tmp)
+        progress("starting moto and the recording proxy")
+        services = Services.start(scratch)
+        try:
+            files = write_files(scratch, home, services.world)
+            spawner = Spawner(scratch, cwd=home, env=child_environment(home, venv, services.proxy_url))
+            prepare(spawner, services, venv / "bin")
+            table = rows(venv, args.awsume_venv, files, services.world.role_r)
+            interleave(spawner, table, services, args.runs, progress)
+            progress(f"{BATCHES} batches of {CONCURRENT} concurrent cold calls")
+            assumer = str(venv / "bin" / "assumer")
+            batches = [concurrent_cold(spawner, assumer, services) for _ in range(BATCHES)]
+            spawner.run([assumer, "env", "r"])  # cached again for the import profile
+            progress("python -X importtime -m assumer env r (cached)")
+            imports = importtime.section(spawner.env, home, venv / "bin" / "python")
+        except MeasureError as failed:
+            raise SystemExit(f"bench: {failed}") from None
+        finally:
+            services.stop()
+    text = report(header, args.runs, table, batches, imports)
+    print(text)
+    if args.output:
+        args.output.write_text(text)
+        progress(f"report written to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
