@@ -1,6 +1,6 @@
 """``python -m assumer`` runs the command line."""
 
-from assumer.cli import main
+from assumer.entry import main
 
 if __name__ == "__main__":
     main()

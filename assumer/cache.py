@@ -9,15 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from assumer import locking, paths, ui
+from assumer import locking, ui
 from assumer.credentials import DEFAULT_MIN_TTL, Credentials, format_timestamp
 from assumer.errors import KeyringError
 from assumer.store import KEYRING_FIX, NullStore, Store
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def min_ttl() -> int:
@@ -43,6 +44,8 @@ class Index:
     """``index.json``: cache key -> {profile, role, kind, expiration}. Written atomically, 0600."""
 
     def __init__(self, path: Path | None = None) -> None:
+        from assumer import paths  # pathlib: only when the index is used, never on a cache hit
+
         self.path = path or paths.state_dir() / "index.json"
 
     def load(self) -> dict[str, dict[str, str]]:
@@ -57,6 +60,8 @@ class Index:
         return data if isinstance(data, dict) else {}
 
     def _update(self, change) -> None:  # type: ignore[no-untyped-def]
+        from assumer import paths
+
         paths.private_dir(self.path.parent)
         with locking.single_flight("index", timeout=10):
             entries = self.load()
@@ -79,14 +84,14 @@ class Index:
         self._update(change)
 
 
-@dataclass
 class SessionCache:
     """Cached credentials by key, in a :class:`Store`; degrades to no caching if the store fails."""
 
-    store: Store
-    index: Index | None = None
-    min_ttl: int = DEFAULT_MIN_TTL
-    _degraded: bool = field(default=False, repr=False)
+    def __init__(self, store: Store, index: Index | None = None, min_ttl: int = DEFAULT_MIN_TTL) -> None:
+        self.store = store
+        self.index = index
+        self.min_ttl = min_ttl
+        self._degraded = False
 
     def get(self, key: str, *, label: str) -> Credentials | None:
         """The cached credentials for ``key`` (fresh or not), or None. A corrupt entry is discarded."""

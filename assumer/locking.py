@@ -13,7 +13,7 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from assumer import paths, ui
+from assumer import ui
 from assumer.errors import AssumerError
 
 DEFAULT_TIMEOUT = 120.0
@@ -36,6 +36,8 @@ def single_flight(name: str, *, timeout: float | None = None) -> Iterator[bool]:
     than a hung shell), and says so.
     """
     wait = lock_timeout() if timeout is None else timeout
+    from assumer import paths  # pathlib: only on a cache miss
+
     path = paths.lock_dir() / f"{name}.lock"
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)

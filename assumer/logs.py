@@ -8,28 +8,27 @@ as they appear, and patterns for the fields that carry them.
 
 from __future__ import annotations
 
-import logging
 import re
 import sys
 
 REDACTED = "***"
 
 _known: set[str] = set()
-_PATTERNS = [
+_PATTERN_SOURCES = [
     # XML bodies (STS) and JSON bodies (credential_process, ECR tokens).
-    re.compile(r"(<(?:SecretAccessKey|SessionToken|authorizationToken)>)[^<]*(</)"),
-    re.compile(r'("(?:SecretAccessKey|SessionToken|Secret|Password|authorizationToken|secret_access_key|'
+    (r"(<(?:SecretAccessKey|SessionToken|authorizationToken)>)[^<]*(</)"),
+    (r'("(?:SecretAccessKey|SessionToken|Secret|Password|authorizationToken|secret_access_key|'
                r'session_token|aws_secret_access_key|aws_session_token)"\s*:\s*")[^"]*(")', re.I),
     # Python reprs of dicts and headers: 'SecretAccessKey': '...', 'X-Amz-Security-Token': '...'
-    re.compile(r"('(?:SecretAccessKey|SessionToken|Secret|Password|authorizationToken|X-Amz-Security-Token|"
+    (r"('(?:SecretAccessKey|SessionToken|Secret|Password|authorizationToken|X-Amz-Security-Token|"
                r"TokenCode|aws_secret_access_key|aws_session_token)'\s*:\s*(?:b)?')[^']*(')", re.I),
     # Query strings and form bodies.
-    re.compile(r"((?:TokenCode|SecretAccessKey|SessionToken|X-Amz-Security-Token)=)[^&\s'\"]*()", re.I),
+    (r"((?:TokenCode|SecretAccessKey|SessionToken|X-Amz-Security-Token)=)[^&\s'\"]*()", re.I),
     # SigV4's canonical request (x-amz-security-token:...) and INI lines (aws_secret_access_key = ...).
-    re.compile(r"((?:x-amz-security-token|aws_secret_access_key|aws_session_token|aws_security_token)[ \t]*[:=][ \t]*)"
+    (r"((?:x-amz-security-token|aws_secret_access_key|aws_session_token|aws_security_token)[ \t]*[:=][ \t]*)"
                r"[^\s'\"&,}]+()", re.I),
     # Authorization: AWS4-HMAC-SHA256 Credential=..., Signature=<hex>
-    re.compile(r"(Signature=)[0-9a-f]+()", re.I),
+    (r"(Signature=)[0-9a-f]+()", re.I),
 ]
 
 
@@ -39,25 +38,52 @@ def register_secret(value: str | None) -> None:
         _known.add(value)
 
 
+_compiled: list[re.Pattern[str]] = []
+_enabled = False
+
+
+def _patterns() -> list[re.Pattern[str]]:
+    # Compiled on first use: a cache hit never redacts, and compiling costs start-up time.
+    if not _compiled:
+        _compiled.extend(re.compile(*source) if isinstance(source, tuple) else re.compile(source)
+                         for source in _PATTERN_SOURCES)
+    return _compiled
+
+
 def redact(text: str) -> str:
     """Remove every known secret and every secret-shaped field from ``text``."""
     for secret in sorted(_known, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, REDACTED)
-    for pattern in _PATTERNS:
+    for pattern in _patterns():
         text = pattern.sub(lambda m: m.group(1) + REDACTED + m.group(2), text)
     return text
 
 
-class RedactingFormatter(logging.Formatter):
-    """Formats as usual, then redacts the whole line (message, args and traceback)."""
+def debug(logger: str, message: str, *args: object, exc_info: bool = False) -> None:
+    """Log at DEBUG under ``logger`` when ``--debug`` is on; otherwise cost nothing.
 
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+    ``logging`` (with ``traceback`` and ``threading``) is imported only when
+    debugging: it is a visible share of a cache hit's start-up.
+    """
+    if _enabled:
+        import logging
+
+        logging.getLogger(logger).debug(message, *args, exc_info=exc_info)
 
 
 def enable_debug() -> None:
     """Send DEBUG logs from assumer and botocore to stderr through the redactor."""
+    import logging
+
+    class RedactingFormatter(logging.Formatter):
+        """Formats as usual, then redacts the whole line (message, args and traceback)."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            return redact(super().format(record))
+
+    global _enabled
+    _enabled = True
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     root = logging.getLogger()

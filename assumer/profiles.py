@@ -11,9 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Mapping, Union
+from typing import Mapping, NamedTuple, Union
 
 from assumer.errors import ConfigError
 
@@ -37,8 +35,7 @@ def shown_line(line: str) -> str:
     return _SECRET_LIKE.sub("***", line.strip())
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     """A config value and where it came from, so errors can point at the line."""
 
     text: str
@@ -128,8 +125,7 @@ class IniFile:
         return values
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """The root of a chain: where the first set of credentials comes from.
 
     ``kind`` is "profile" (keys stored with ``assumer add``, else what botocore
@@ -144,8 +140,7 @@ class Source:
     region: str | None = None
 
 
-@dataclass(frozen=True)
-class RoleSpec:
+class RoleSpec(NamedTuple):
     """One AssumeRole call, with the spec (or root source) its credentials come from."""
 
     profile: str
@@ -188,19 +183,19 @@ Target = Union[RoleSpec, Source]
 def config_paths(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
     """The config and credentials file paths, honouring the AWS_* overrides."""
     env = os.environ if environ is None else environ
-    home = Path(env.get("HOME") or Path.home())
-    config = env.get("AWS_CONFIG_FILE") or str(home / ".aws" / "config")
-    credentials = env.get("AWS_SHARED_CREDENTIALS_FILE") or str(home / ".aws" / "credentials")
+    home = env.get("HOME") or os.path.expanduser("~")
+    config = env.get("AWS_CONFIG_FILE") or os.path.join(home, ".aws", "config")
+    credentials = env.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.join(home, ".aws", "credentials")
     return os.path.expanduser(config), os.path.expanduser(credentials)
 
 
-@dataclass
 class AwsConfig:
     """The two AWS files, read once per process."""
 
-    config: IniFile
-    credentials: IniFile
-    _names: list[str] | None = field(default=None, repr=False)
+    def __init__(self, config: IniFile, credentials: IniFile) -> None:
+        self.config = config
+        self.credentials = credentials
+        self._names: list[str] | None = None
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> AwsConfig:
@@ -406,14 +401,12 @@ def _region_of(target: Target) -> str | None:
 
 
 def _apply_overrides(target: Target, *, duration: int | None, region: str | None) -> Target:
-    from dataclasses import replace
-
     if duration is not None:
         check_duration(duration, "--duration")
         if isinstance(target, RoleSpec):
-            target = replace(target, duration_seconds=duration)
+            target = target._replace(duration_seconds=duration)
     if region is not None:
-        target = replace(target, region=region)
+        target = target._replace(region=region)
     return target
 
 

@@ -8,12 +8,10 @@ fakes for the edge cases while the user flows run against the real ones.
 from __future__ import annotations
 
 import getpass
-import logging
 import os
 import re
-from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 from assumer import locking, logs, mfa, ui
 from assumer.cache import Index, SessionCache, cache_key, min_ttl
@@ -22,14 +20,12 @@ from assumer.errors import ConfigError, KeyringError
 from assumer.profiles import CHAINED_MAX_DURATION, DEFAULT_DURATION, AwsConfig, RoleSpec, Source, Target
 from assumer.store import KEYS_SERVICE, SESSION_SERVICE, KeyringStore, NullStore, Store
 
-log = logging.getLogger(__name__)
 
 # A source session handed to AssumeRole only has to outlive that one call.
 SOURCE_MARGIN = 60
 
 
-@dataclass(frozen=True)
-class SessionOptions:
+class SessionOptions(NamedTuple):
     """What the command line can change about a session."""
 
     duration: int | None = None
@@ -40,8 +36,7 @@ class SessionOptions:
     source_profile: str | None = None
 
 
-@dataclass(frozen=True)
-class Session:
+class Session(NamedTuple):
     """Credentials handed out for a profile, and where they came from."""
 
     profile: str
@@ -70,6 +65,16 @@ def default_session_name() -> str:
     except (KeyError, OSError):
         user = "user"
     return re.sub(r"[^\w+=,.@-]", "-", f"assumer-{user}")[:64]
+
+
+def cache_key_for(target: Target, *, environ: Mapping[str, str], options: SessionOptions | None = None) -> str:
+    """The cache key of ``target`` as a command's target (what the fast path looks up)."""
+    key = Resolver(
+        cache=SessionCache(NullStore()), keys=NullStore(), options=options or SessionOptions(),
+        environ=environ, now=utcnow, mfa_prompt=mfa.prompt_on_tty,
+    ).key_for(target, as_target=True)
+    assert key is not None  # a command's target always has a key
+    return key
 
 
 class Resolver:
@@ -210,7 +215,7 @@ class Resolver:
                 raise
             # Not a warning: the keys in the credentials file are the user's own choice, and a
             # broken keyring has already been reported once by the session cache.
-            log.debug("%s; using the credentials file for profile %r", exc.message, source.profile)
+            logs.debug(__name__, "%s; using the credentials file for profile %r", exc.message, source.profile)
             stored = None
         if stored is not None:
             try:
@@ -269,7 +274,7 @@ def resolve(name: str, options: SessionOptions, *, config: AwsConfig | None = No
     if target.region is None:
         region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
         if region:
-            target = replace(target, region=region)
+            target = target._replace(region=region)
     return target
 
 

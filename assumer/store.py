@@ -8,12 +8,10 @@ through keyring itself.
 
 from __future__ import annotations
 
-import logging
 from typing import Protocol
 
+from assumer import logs
 from assumer.errors import KeyringError
-
-log = logging.getLogger(__name__)
 
 SESSION_SERVICE = "assumer"
 KEYS_SERVICE = "assumer-keys"
@@ -52,7 +50,7 @@ class KeyringStore:
             try:
                 return secretservice.get_password(self.service, username)
             except secretservice.Fallback:
-                log.debug("lean Secret Service read fell back to keyring", exc_info=True)
+                logs.debug(__name__, "lean Secret Service read fell back to keyring", exc_info=True)
         keyring, errors = _keyring()
         try:
             return keyring.get_password(self.service, username)

@@ -1,0 +1,95 @@
+"""The cache-hit fast path of ``assumer env PROFILE`` and ``assumer credential-process PROFILE``.
+
+These two run on every prompt refresh and every SDK credential refresh, so a
+cache hit has to cost little more than Python's start-up and one keyring read.
+Importing click alone measured about 0.3x of the whole ``import keyring;
+keyring.get_password`` baseline on this machine, so the plainest forms of these
+two commands (no option but ``--shell``) are recognised here by hand before
+click is imported; everything else, and every miss, goes to the full command
+line in :mod:`assumer.cli`, which then does the whole job itself (reading the
+cache again, and reporting any error properly). The fast path never writes,
+never prompts and never reports an error: it answers or it declines.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Mapping, TextIO
+
+_SHELLS = ("bash", "zsh", "fish", "powershell", "dotenv", "json")
+
+
+def parse(argv: list[str]) -> tuple[str, str, str | None] | None:
+    """(command, profile, shell) for the forms served here, else None.
+
+    Served: ``env PROFILE``, ``env PROFILE --shell S`` (either order, ``--shell=S``
+    too) and ``credential-process PROFILE``.
+    """
+    if not argv or argv[0] not in ("env", "credential-process"):
+        return None
+    command, rest = argv[0], argv[1:]
+    shell = None
+    positional: list[str] = []
+    index = 0
+    while index < len(rest):
+        word = rest[index]
+        if command == "env" and word == "--shell" and index + 1 < len(rest):
+            shell = rest[index + 1]
+            index += 2
+            continue
+        if command == "env" and word.startswith("--shell="):
+            shell = word[len("--shell="):]
+        elif word.startswith("-") or positional:
+            return None
+        else:
+            positional.append(word)
+        index += 1
+    if len(positional) != 1 or (shell is not None and shell not in _SHELLS):
+        return None
+    return command, positional[0], shell
+
+
+def serve(argv: list[str], *, environ: Mapping[str, str] | None = None, out: TextIO | None = None) -> bool:
+    """Answer from the cache if this invocation can be; True when it was answered."""
+    parsed = parse(argv)
+    if parsed is None:
+        return False
+    command, profile, shell = parsed
+    env = os.environ if environ is None else environ
+    try:
+        text = _cached_output(command, profile, shell, env)
+    except Exception:  # noqa: BLE001 - declining is always safe: the full path redoes the work and reports errors
+        return False
+    if text is None:
+        return False
+    (out or sys.stdout).write(text)
+    return True
+
+
+def _cached_output(command: str, profile: str, shell: str | None, env: Mapping[str, str]) -> str | None:
+    from assumer import render, secretservice
+    from assumer.cache import min_ttl
+    from assumer.credentials import Credentials, utcnow
+    from assumer.session import SessionOptions, cache_key_for, resolve
+    from assumer.store import SESSION_SERVICE
+
+    target = resolve(profile, SessionOptions(), environ=env)
+    key = cache_key_for(target, environ=env)
+    try:
+        stored = secretservice.get_password(SESSION_SERVICE, key)
+    except secretservice.Fallback:
+        return None
+    if stored is None:
+        return None
+    credentials = Credentials.from_json(stored)
+    if not credentials.is_fresh(utcnow(), min_ttl()):
+        return None
+    if command == "credential-process":
+        return render.credential_process_json(credentials)
+    region = target.region
+    variables = render.session_variables(credentials, profile, region)
+    if shell is None:
+        name = os.path.basename(env.get("SHELL", ""))
+        shell = name if name in ("bash", "zsh", "fish") else "bash"
+    return render.render(variables, render.variables_to_unset(variables), shell)
