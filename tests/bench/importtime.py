@@ -11,6 +11,7 @@ import re
 import statistics
 import subprocess
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -37,36 +38,80 @@ def parse(stderr: str) -> list[tuple[str, int, int, str]]:
     return [(name, own, cumulative, parents[i]) for i, (name, own, cumulative, _) in enumerate(entries)]
 
 
-def profile(env: Mapping[str, str], cwd: Path, python: Path) -> tuple[dict[str, tuple[int, int, str]], int]:
-    """Median (self, cumulative, parent) per module over RUNS runs, and the median total."""
-    runs: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    totals = []
-    for _ in range(RUNS):
-        done = subprocess.run([str(python), "-X", "importtime", "-m", "assumer", "env", "r"], cwd=cwd,
-                              env=dict(env), capture_output=True, text=True, timeout=120, check=False)
-        if done.returncode:
-            raise SystemExit(f"importtime run failed ({done.returncode}): {done.stderr[-2000:]}")
-        entries = parse(done.stderr)
-        totals.append(sum(c for _, _, c, p in entries if not p))
+@dataclass(frozen=True)
+class Case:
+    title: str
+    argv: list[str]  # after ``python -X importtime``
+    env: dict[str, str] = field(default_factory=dict)
+    stdin: str | None = None
+    table: bool = False  # show its top imports, not only the summary line
+
+
+@dataclass
+class Profile:
+    case: Case
+    runs: dict[str, list[tuple[int, int, str]]] = field(default_factory=lambda: defaultdict(list))
+    totals: list[int] = field(default_factory=list)
+
+    def add(self, stderr: str) -> None:
+        entries = parse(stderr)
+        self.totals.append(sum(c for _, _, c, p in entries if not p))
         for name, own, cumulative, parent in entries:
-            runs[name].append((own, cumulative, parent))
-    merged = {name: (int(statistics.median(o for o, _, _ in v)), int(statistics.median(c for _, c, _ in v)), v[0][2])
-              for name, v in runs.items()}
-    return merged, int(statistics.median(totals))
+            self.runs[name].append((own, cumulative, parent))
+
+    def merged(self) -> dict[str, tuple[int, int, str]]:
+        """Median self and cumulative time per module, and who imported it (first run)."""
+        return {name: (int(statistics.median(o for o, _, _ in v)), int(statistics.median(c for _, c, _ in v)),
+                       v[0][2]) for name, v in self.runs.items()}
+
+    def summary(self) -> str:
+        merged = self.merged()
+        present = [f"{w} (from {self.importer(w, merged)})" for w in WATCH if w in merged]
+        return (f"{self.case.title}: {len(merged)} modules, {statistics.median(self.totals) / 1000:.0f} ms of "
+                f"imports; loaded: {', '.join(present) or 'none of the watched modules'}.")
+
+    @staticmethod
+    def importer(name: str, merged: dict[str, tuple[int, int, str]]) -> str:
+        """The nearest importer of ``name`` outside its own package, or "run time" (a lazy import)."""
+        package, seen = name.split(".")[0], set()
+        parent = merged[name][2]
+        while parent and parent.split(".")[0] == package and parent not in seen:
+            seen.add(parent)
+            parent = merged.get(parent, (0, 0, ""))[2]
+        return f"`{parent}`" if parent else "run time"
+
+    def table(self) -> list[str]:
+        lines = [f"Top {TOP} imports of {self.case.title} by cumulative time:", "",
+                 "| module (imported by) | cumulative | self |", "| --- | ---: | ---: |"]
+        for name, (own, cumulative, parent) in sorted(self.merged().items(), key=lambda i: -i[1][1])[:TOP]:
+            by = f" ({parent})" if parent else ""
+            lines.append(f"| `{name}`{by} | {cumulative / 1000:.1f} ms | {own / 1000:.1f} ms |")
+        return lines + [""]
 
 
-def section(env: Mapping[str, str], cwd: Path, python: Path) -> list[str]:
-    """The report's import section: the top modules by cumulative time, and which heavy ones load."""
-    merged, total = profile(env, cwd, python)
-    lines = [f"`python -X importtime -m assumer env r` on a cache hit (median of {RUNS} runs): "
-             f"{len(merged)} modules, {total / 1000:.0f} ms of imports in all.", "",
-             "| module (imported by) | cumulative | self |", "| --- | ---: | ---: |"]
-    ranked = sorted(merged.items(), key=lambda item: -item[1][1])[:TOP]
-    for name, (own, cumulative, parent) in ranked:
-        by = f" ({parent})" if parent else ""
-        lines.append(f"| `{name}`{by} | {cumulative / 1000:.1f} ms | {own / 1000:.1f} ms |")
-    present = [w for w in WATCH if w in merged]
-    absent = [w for w in WATCH if w not in merged]
-    lines += ["", f"Loaded on this cache hit: {', '.join(present) or 'none of the watched modules'}. "
-                  f"Not loaded: {', '.join(absent) or 'none'}."]
+def profile(cases: list[Case], env: Mapping[str, str], cwd: Path, python: Path) -> list[Profile]:
+    """RUNS runs of each case, interleaved (A B C A B C ...) as the timings are."""
+    profiles = [Profile(case) for case in cases]
+    for _ in range(RUNS):
+        for prof in profiles:
+            case = prof.case
+            done = subprocess.run([str(python), "-X", "importtime", *case.argv], cwd=cwd,
+                                  env={**env, **case.env}, input=case.stdin, capture_output=True, text=True,
+                                  timeout=120, check=False)
+            if done.returncode:
+                raise SystemExit(f"importtime run of {case.title} failed ({done.returncode}): "
+                                 f"{done.stderr[-2000:]}")
+            prof.add(done.stderr)
+    return profiles
+
+
+def section(cases: list[Case], env: Mapping[str, str], cwd: Path, python: Path) -> list[str]:
+    """A summary line for each case (modules, time, which heavy ones and by whom), then the tables."""
+    profiles = profile(cases, env, cwd, python)
+    lines = [f"Import profile: `python -X importtime`, cache hits, medians of {RUNS} interleaved runs "
+             f"(watched: {', '.join(WATCH)}).", ""]
+    lines += [f"- {p.summary()}" for p in profiles] + [""]
+    for p in profiles:
+        if p.case.table:
+            lines += p.table()
     return lines
