@@ -535,3 +535,11 @@ def test_bash_script_passes_shellcheck() -> None:
     result = subprocess.run(["shellcheck", "-s", "bash", str(ROOT / "shell" / "assumer.bash")],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout
+
+
+def test_zsh_prompt_segment_escapes_percent_for_prompt_subst(tmp_path: Path) -> None:
+    """With prompt_subst, a % in the output is a prompt escape: -p doubles it."""
+    run = run_in(tmp_path, "zsh")
+    run.prints(session("a%b", expires_in=600 + 30))
+    result = run("assume r\nassumer_prompt -p '[%s]'\necho\nprint -rP -- \"$(assumer_prompt -p)\"\n")
+    assert result.stdout.splitlines() == ["[a%%b (10m)]", "a%b (10m)"]
