@@ -90,6 +90,8 @@ class _Guard:
     def __init__(self) -> None:
         self.child: subprocess.Popen | None = None
         self.stopping = False
+        self.defer = False  # during clean-up: note the signal, raise once the clean-up is done
+        self.pending: int | None = None
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
         child = self.child
@@ -99,7 +101,9 @@ class _Guard:
                 child.send_signal(signum)  # type: ignore[union-attr]
             except ProcessLookupError:
                 pass
-        if not self.stopping:  # a second signal during clean-up must not cut the clean-up short
+        if self.defer:
+            self.pending = self.pending or signum
+        elif not self.stopping:  # a second signal during clean-up must not cut the clean-up short
             self.stopping = True
             raise Stopped(signum, engine=os.path.basename(child.args[0]) if running else None)  # type: ignore
 
@@ -115,7 +119,7 @@ def stop_on_signals() -> Iterator[None]:
         yield
         return
     previous = {sig: signal.signal(sig, _guard.handle) for sig in _SIGNALS}
-    _guard.stopping = False
+    _guard.stopping, _guard.pending = False, None
     try:
         yield
     finally:
@@ -125,15 +129,21 @@ def stop_on_signals() -> Iterator[None]:
 
 @contextmanager
 def _shielded() -> Iterator[None]:
-    """Hold our signals back while cleaning up (they are delivered, and raise, right after)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    """Let a clean-up finish: a signal arriving meanwhile raises :class:`Stopped` right after it."""
+    outer = _guard.defer
+    _guard.defer = True
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _guard.defer = outer
+        pending, _guard.pending = _guard.pending, None
+        if pending and not outer and not _guard.stopping:
+            _guard.stopping = True
+            child = _guard.child
+            running = child is not None and child.poll() is None
+            if running:  # it was started while the signal waited: it gets the signal too
+                child.send_signal(pending)  # type: ignore[union-attr]
+            raise Stopped(pending, engine=os.path.basename(child.args[0]) if running else None)  # type: ignore
 
 
 def _finish(child: subprocess.Popen) -> None:
@@ -183,17 +193,20 @@ def run(argv: list[str], *, env: Mapping[str, str], input: str | None = None, ec
     With ``echo`` its output (stdout included: docker prints progress there) is
     copied to our stderr as it comes, so stdout stays for what we print.
     """
+    child = None
     try:
-        child = subprocess.Popen(argv, env=dict(env), stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    except OSError as exc:
-        raise EngineError(f"cannot run {argv[0]}: {exc.strerror}") from None
-    _guard.child = child
-    out: deque[str] = deque(maxlen=2000)
-    err: deque[str] = deque(maxlen=2000)
-    readers = [threading.Thread(target=_pump, args=(child.stdout, out, echo), daemon=True),
-               threading.Thread(target=_pump, args=(child.stderr, err, echo), daemon=True)]
-    try:
+        with _shielded():  # a signal during the spawn is passed on once the child is known
+            try:
+                child = subprocess.Popen(argv, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                                         text=True)
+            except OSError as exc:
+                raise EngineError(f"cannot run {argv[0]}: {exc.strerror}") from None
+            _guard.child = child
+        out: deque[str] = deque(maxlen=2000)
+        err: deque[str] = deque(maxlen=2000)
+        readers = [threading.Thread(target=_pump, args=(child.stdout, out, echo), daemon=True),
+                   threading.Thread(target=_pump, args=(child.stderr, err, echo), daemon=True)]
         for reader in readers:
             reader.start()
         if input is not None and child.stdin is not None:
@@ -206,7 +219,8 @@ def run(argv: list[str], *, env: Mapping[str, str], input: str | None = None, ec
         for reader in readers:
             reader.join(timeout=5)
     finally:
-        _finish(child)
+        if child is not None:
+            _finish(child)
         _guard.child = None
     return Result(status, "".join(out), "".join(err))
 
