@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -34,7 +34,7 @@ class EcrServices:
     registry: Registry
     podman: PodmanService
     layout: Path
-    password: str
+    password: str = field(repr=False)  # pytest prints fixtures in failure reports, which end up in logs
     image: str = IMAGE
 
 
@@ -130,6 +130,24 @@ class ArgvWatch:
 def argv_watch() -> Iterator[Callable[[Callable[[], list[str]]], ArgvWatch]]:
     """``with argv_watch(lambda: [secrets]) as watch: ...``; then ``watch.hits`` must be empty."""
     yield ArgvWatch
+
+
+def secret_files(secret: str, *roots: Path, since: float) -> list[Path]:
+    """Files under ``roots`` holding ``secret`` that were written at or after ``since`` (epoch seconds).
+
+    /tmp is shared with whatever else runs on the machine (other test runs, their
+    logs); what a command under test wrote is what changed while it ran.
+    """
+    from tests.conftest import files_containing
+
+    found = []
+    for path in files_containing(secret, *roots):
+        try:
+            if path.stat().st_mtime >= since - 1:  # file systems keep coarse times
+                found.append(path)
+        except OSError:
+            continue
+    return found
 
 
 DIGEST = re.compile(r"^(?P<ref>\S+):(?P<tag>[^:@/]+)@(?P<digest>sha256:[0-9a-f]{64})\n$")

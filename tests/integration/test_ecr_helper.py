@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from tests.conftest import AwsHome, files_containing, keyring_items
-from tests.integration.ecr_fixtures import EcrServices, ecr, ecr_home  # noqa: F401
+from tests.integration.ecr_fixtures import EcrServices, ecr, ecr_home, secret_files  # noqa: F401
 
 HELPER = "docker-credential-assumer"
 NOT_FOUND = "credentials not found in native keychain\n"
@@ -75,13 +76,15 @@ def test_configure_unknown_profile_is_exit_3(ecr_home: AwsHome) -> None:
 def test_skopeo_pushes_through_the_helper(ecr_home: AwsHome, ecr: EcrServices) -> None:
     host = ecr.registry.host
     assert configure(ecr_home, "r", "--registry", host).returncode == 0
+    wall = time.time()
     authfile = ecr_home.home / ".docker" / "config.json"
     result = ecr_home.command(["skopeo", "copy", "--authfile", str(authfile), f"oci:{ecr.layout}:latest",
                                f"docker://{host}/app:skopeo"], timeout=120)
     assert result.returncode == 0, result.stderr
     assert "skopeo" in ecr.registry.tags("app")
     assert ecr_home.proxy.count("GetAuthorizationToken") == 1
-    assert files_containing(ecr.password, ecr_home.home, Path("/tmp")) == []
+    assert files_containing(ecr.password, ecr_home.home) == []
+    assert secret_files(ecr.password, Path("/tmp"), since=wall) == []
 
 
 def test_plain_docker_push_uses_the_configured_helper(ecr_home: AwsHome, ecr: EcrServices) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AwsHome, files_containing, keyring_items
-from tests.integration.ecr_fixtures import DIGEST, EcrServices, argv_watch, ecr, ecr_home  # noqa: F401
+from tests.integration.ecr_fixtures import DIGEST, EcrServices, argv_watch, ecr, ecr_home, secret_files  # noqa: F401
 
 TWELVE_HOURS = 12 * 3600
 
@@ -122,6 +122,7 @@ def test_push_prints_the_reference_the_registry_holds_and_writes_no_password(
     def secrets() -> list[str]:
         return [ecr.password]
 
+    wall = time.time()
     with argv_watch(secrets) as watch:
         started = time.monotonic()
         result = push(ecr_home, ecr, "--tag", "v1")
@@ -132,7 +133,8 @@ def test_push_prints_the_reference_the_registry_holds_and_writes_no_password(
     # The user's Docker config is untouched; nothing is left behind; no password anywhere.
     assert json.loads((docker_dir / "config.json").read_text()) == user_config
     assert leftovers(ecr_home) == []
-    assert files_containing(ecr.password, ecr_home.home, Path("/tmp")) == []
+    assert files_containing(ecr.password, ecr_home.home) == []
+    assert secret_files(ecr.password, Path("/tmp"), since=wall) == []
     assert watch.scans > 0 and watch.hits == [], watch.hits
     assert "docker" in watch.seen  # the watch did see the engine run
     # Progress and messages on stderr only.
