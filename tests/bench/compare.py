@@ -102,9 +102,10 @@ class Batch:
     rss_kib: list[int]  # peak RSS of each process
 
 
-def concurrent_cold(spawner: Spawner, assumer: str, services: Services) -> Batch:
-    """``assumer clear r``, then 32 ``credential-process r`` started at once."""
-    spawner.run([assumer, "clear", "r"])
+def concurrent(spawner: Spawner, assumer: str, services: Services, *, cold: bool) -> Batch:
+    """32 ``credential-process r`` started at once; ``cold``: after ``assumer clear r``."""
+    if cold:
+        spawner.run([assumer, "clear", "r"])
     before = services.counts()[0]
     started = time.perf_counter()
     running = [spawner.start([assumer, "credential-process", "r"]) for _ in range(CONCURRENT)]
@@ -114,6 +115,15 @@ def concurrent_cold(spawner: Spawner, assumer: str, services: Services) -> Batch
     if len(keys) != 1:
         raise SystemExit(f"the {CONCURRENT} concurrent calls returned {len(keys)} different sessions")
     return Batch(wall, services.counts()[0] - before, sorted(s.rss_kib for s in samples))
+
+
+def concurrent_batches(spawner: Spawner, assumer: str, services: Services) -> tuple[list[Batch], list[Batch]]:
+    """BATCHES cold batches, each followed by a cached one (the same 32 calls without the lock's wait)."""
+    cold, cached = [], []
+    for _ in range(BATCHES):
+        cold.append(concurrent(spawner, assumer, services, cold=True))
+        cached.append(concurrent(spawner, assumer, services, cold=False))
+    return cold, cached
 
 
 # -- the report ------------------------------------------------------------------------
@@ -143,12 +153,15 @@ def results_table(table: list[Row]) -> list[str]:
     return lines
 
 
-def batch_table(batches: list[Batch]) -> list[str]:
-    walls = sorted(b.wall for b in batches)
-    counts = ", ".join(str(b.assume_role) for b in batches)
-    return [f"| {CONCURRENT} concurrent cold `assumer credential-process r` ({len(batches)} batches) "
-            f"| {fmt(walls[len(walls) // 2])} | {fmt(walls[0])} | {fmt(walls[-1])} | AssumeRole per batch: "
-            f"{counts} | {rss_text(batches)} |"]
+def batch_table(cold: list[Batch], cached: list[Batch]) -> list[str]:
+    lines = []
+    for kind, batches in (("cold", cold), ("cached (for comparison)", cached)):
+        walls = sorted(b.wall for b in batches)
+        counts = "/".join(str(b.assume_role) for b in batches)
+        lines.append(f"| {CONCURRENT} concurrent {kind} `assumer credential-process r`, whole batch "
+                     f"({len(batches)} batches) | {fmt(walls[len(walls) // 2])} | {fmt(walls[0])} | {fmt(walls[-1])} "
+                     f"| | {rss_text(batches)} | AssumeRole {counts} per batch |")
+    return lines
 
 
 def rss_text(batches: list[Batch]) -> str:
@@ -162,7 +175,7 @@ def speed(ratio: float) -> str:
     return f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
 
 
-def targets(table: list[Row], batches: list[Batch]) -> list[str]:
+def targets(table: list[Row], batches: list[Batch]) -> list[str]:  # batches: the cold ones
     m = {row.key: row.series.median for row in table}
     checks = [
         ("cached `env` <= 0.5x baseline", m["env"] / m["baseline"], "x", lambda v: v <= 0.5),
@@ -187,7 +200,8 @@ def targets(table: list[Row], batches: list[Batch]) -> list[str]:
     return lines
 
 
-def report(header: str, runs: int, table: list[Row], batches: list[Batch], imports: list[str]) -> str:
+def report(header: str, runs: int, table: list[Row], batches: tuple[list[Batch], list[Batch]],
+           imports: list[str]) -> str:
     awsume = next(r for r in table if r.key == "awsume")
     cached = "cached: no AssumeRole" if all(a == 0 for a, _ in awsume.calls) else \
         "not cached: it calls AssumeRole on every run (awsume caches only MFA session tokens)"
@@ -198,11 +212,11 @@ def report(header: str, runs: int, table: list[Row], batches: list[Batch], impor
         "(on 127.0.0.1, so STS answers in milliseconds, not the ~0.5 s of the real one).",
         "",
         *results_table(table),
-        *batch_table(batches),
+        *batch_table(*batches),
         "",
         f"awsume's second and later calls: {cached}.",
         "",
-        *targets(table, batches),
+        *targets(table, batches[0]),
         "",
         *imports,
     ]
@@ -269,9 +283,9 @@ def main(argv: list[str] | None = None) -> None:
             prepare(spawner, services, venv / "bin")
             table = rows(venv, args.awsume_venv, files, services.world.role_r)
             interleave(spawner, table, services, args.runs, progress)
-            progress(f"{BATCHES} batches of {CONCURRENT} concurrent cold calls")
+            progress(f"{BATCHES} batches of {CONCURRENT} concurrent cold calls, each followed by a cached batch")
             assumer = str(venv / "bin" / "assumer")
-            batches = [concurrent_cold(spawner, assumer, services) for _ in range(BATCHES)]
+            batches = concurrent_batches(spawner, assumer, services)
             spawner.run([assumer, "env", "r"])  # cached again for the import profile
             progress("python -X importtime -m assumer env r (cached)")
             imports = importtime.section(import_cases(venv, files), spawner.env, home, venv / "bin" / "python")

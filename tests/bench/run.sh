@@ -11,7 +11,7 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=../tools/setup.sh
+# shellcheck source-path=SCRIPTDIR source=../tools/setup.sh
 . "$REPO/tests/tools/setup.sh"
 TEST_DEBS+=(time)
 assumer_setup
@@ -29,8 +29,8 @@ fi
 # run compile the project's modules again.
 unset PYTHONDONTWRITEBYTECODE
 "$VENV/bin/python" -m compileall -q "$REPO/assumer" "$REPO/tests/bench" "$REPO/tests/tools" >/dev/null
-for venv in "$VENV" "$AWSUME_VENV"; do
-    "$VENV/bin/python" -m compileall -q "$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null || true
+for env_dir in "$VENV" "$AWSUME_VENV"; do
+    "$VENV/bin/python" -m compileall -q "$("$env_dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null || true
 done
 
 # -- clean-up ----------------------------------------------------------------------

@@ -113,7 +113,10 @@ class Running:
             raise MeasureError(f"exit {self.process.returncode}: {' '.join(self.argv)}\n{err.strip()}")
         # GNU time writes "Command exited with non-zero status" first on failure; the
         # figure is always the last line.
-        return Sample(wall, int(rss_text.split()[-1]), out)
+        figures = rss_text.split()
+        if not figures or not figures[-1].isdigit():
+            raise MeasureError(f"GNU time gave no peak RSS for {' '.join(self.argv)}: {err.strip()[-500:]}")
+        return Sample(wall, int(figures[-1]), out)
 
 
 def machine_header() -> str:
