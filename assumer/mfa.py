@@ -41,12 +41,14 @@ def prompt_on_tty(serial: str, profile: str) -> str:
         old = termios.tcgetattr(fd)
         new = termios.tcgetattr(fd)
         new[3] &= ~termios.ECHO
-        tty.write(f"MFA code for {serial} ({profile}): ".encode())
         try:
-            termios.tcsetattr(fd, termios.TCSAFLUSH, new)
+            # Echo off before the prompt appears, and no flush: TCSAFLUSH would discard a
+            # code typed (or pasted) the moment the prompt shows.
+            termios.tcsetattr(fd, termios.TCSADRAIN, new)
+            tty.write(f"MFA code for {serial} ({profile}): ".encode())
             line = tty.readline()
         finally:
-            termios.tcsetattr(fd, termios.TCSAFLUSH, old)
+            termios.tcsetattr(fd, termios.TCSADRAIN, old)
             tty.write(b"\n")
     if not line:
         raise AuthError(f"no MFA code was entered for profile {profile!r}", hint="pass --mfa-code CODE")

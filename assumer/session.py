@@ -90,8 +90,10 @@ class Resolver:
         now: Callable[[], datetime],
         mfa_prompt: mfa.CodeSource,
         sts_api: Any = None,
+        config: AwsConfig | None = None,
     ) -> None:
         self.sts_api = sts_api
+        self.config = config
         self.cache = cache
         self.keys = keys
         self.options = options
@@ -233,7 +235,30 @@ class Resolver:
                 f"profile {source.profile!r} has neither role_arn nor credentials",
                 hint=f"store keys with 'assumer add {source.profile}', or add them to the AWS credentials file",
             )
+        static = self._static_keys(source.profile)
+        if static is not None:
+            return static
         return self._sts().profile_credentials(source.profile)
+
+    def _static_keys(self, profile: str) -> Credentials | None:
+        """Plain keys from the files, read by assumer's own parser.
+
+        botocore reads ``[profile NAME]`` headers with shlex, so a name with a
+        quote, a backslash or a space is a profile assumer resolves and botocore
+        cannot find; reading static keys here serves those too. Anything else
+        (credential_process, SSO, web identity) is botocore's job.
+        """
+        if self.config is None:
+            return None
+        settings = self.config.settings(profile)
+        key_id, secret = settings.get("aws_access_key_id"), settings.get("aws_secret_access_key")
+        if key_id is None or secret is None or not key_id.text or not secret.text:
+            return None
+        token = settings.get("aws_session_token")
+        credentials = Credentials(key_id.text, secret.text, token.text if token and token.text else None)
+        for value in credentials.secrets():
+            logs.register_secret(value)
+        return credentials
 
     def _environment_credentials(self, source: Source) -> Credentials:
         env = self.environ
@@ -299,6 +324,7 @@ def get_session(
 ) -> Session:
     """Credentials for profile ``name`` (or a role ARN with ``options.source_profile``)."""
     env = os.environ if environ is None else environ
+    config = config or AwsConfig.load(env)
     target = resolve(name, options, config=config, environ=env)
     if cache is None or options.no_cache:
         cache = session_cache(options)
@@ -310,6 +336,7 @@ def get_session(
         now=now,
         mfa_prompt=mfa_prompt,
         sts_api=sts_api,
+        config=config,
     )
     credentials, cached = resolver.credentials(target, as_target=True)
     return Session(

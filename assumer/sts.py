@@ -57,7 +57,7 @@ def client(service: str, credentials: Credentials | None, *, region: str | None,
     from botocore.config import Config
 
     connect_timeout, read_timeout, attempts = time_bounds()
-    session = boto3.Session(profile_name=profile, region_name=region or None)
+    session = boto3.Session(profile_name=_readable_by_botocore(profile), region_name=region or None)
     config = Config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
@@ -74,6 +74,24 @@ def client(service: str, credentials: Credentials | None, *, region: str | None,
         aws_secret_access_key=credentials.secret_access_key,
         aws_session_token=credentials.session_token,
     )
+
+
+def _readable_by_botocore(profile: str | None) -> str | None:
+    """``profile`` if botocore can find it, else None (its settings are then not applied).
+
+    botocore splits ``[profile NAME]`` with shlex, so a NAME holding a quote, a
+    backslash or white space, which assumer's own parser accepts, is one
+    botocore never finds; naming it would fail the whole client.
+    """
+    import shlex
+
+    if profile is None:
+        return None
+    try:
+        readable = shlex.split(f"profile {profile}") == ["profile", profile]
+    except ValueError:
+        readable = False
+    return profile if readable or profile == "default" else None
 
 
 def profile_credentials(profile: str) -> Credentials:

@@ -238,3 +238,13 @@ def test_sts_errors_propagate(env: Env) -> None:
     with pytest.raises(AuthError):
         env.get("r")
     assert env.store.items == {}
+
+
+def test_static_keys_are_read_by_assumer_for_names_botocore_cannot_parse(env: Env) -> None:
+    name = "it's \"odd\""
+    env.config = AwsConfig(
+        IniFile("config", f"[profile {name}]\nregion = x\n[profile q]\nrole_arn = {R}\nsource_profile = {name}\n"),
+        IniFile("credentials", f"[{name}]\naws_access_key_id = AKIAODDODDODDODDODD1\naws_secret_access_key = odd-secret-value-0000\n"),
+    )
+    env.get("q")
+    assert env.sts.calls[0]["source"] == Credentials("AKIAODDODDODDODDODD1", "odd-secret-value-0000")
