@@ -444,6 +444,50 @@ def _ppid(pid: int) -> int:
         return -1
 
 
+def test_sigterm_while_assuming_exits_130_and_leaves_nothing(aws_home: AwsHome) -> None:
+    """SIGTERM to assumer itself (before exec), while STS is slow: 130, no traceback, nothing cached or held."""
+    aws_home.proxy.delay("AssumeRole", 60, count=1)
+    process = subprocess.Popen([aws_home.assumer, "env", "r"], env=aws_home.env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        wait_for(lambda: aws_home.proxy.count("AssumeRole") == 1)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=15)
+    finally:
+        process.kill()
+        aws_home.proxy.reset()
+    assert process.returncode == 130, err
+    assert out == "" and "Traceback" not in err
+    # click starts a new line first (after a ^C echoed at a terminal); then one line.
+    assert [line for line in err.splitlines() if line] == ["assumer: interrupted"]
+    assert keyring_items("assumer") == []
+    started = time.monotonic()
+    again = aws_home.run(["env", "r"], env_extra={"ASSUMER_LOCK_TIMEOUT": "30"})
+    assert again.returncode == 0 and again.stderr == "", again.stderr
+    assert time.monotonic() - started < 10
+
+
+def test_ctrl_c_while_waiting_for_another_callers_lock_exits_130(aws_home: AwsHome) -> None:
+    aws_home.proxy.delay("AssumeRole", 60, count=1)
+    holder = subprocess.Popen([aws_home.assumer, "env", "r"], env=aws_home.env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    waiter = subprocess.Popen([aws_home.assumer, "env", "r"], env=aws_home.env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        wait_for(lambda: aws_home.proxy.count("AssumeRole") == 1)
+        time.sleep(1)  # the second caller is now polling the lock
+        assert waiter.poll() is None
+        waiter.send_signal(signal.SIGINT)
+        _, err = waiter.communicate(timeout=15)
+    finally:
+        for process in (holder, waiter):
+            process.kill()
+            process.wait()
+        aws_home.proxy.reset()
+    assert waiter.returncode == 130, err
+    assert "Traceback" not in err
+
+
 # -- MFA ----------------------------------------------------------------------------------
 
 

@@ -1,0 +1,87 @@
+"""Hostile profile names through the whole flow: real `assumer env` output evaluated by real shells.
+
+tests/unit/test_quoting_props.py proves the renderer on arbitrary values; this file
+proves the end-to-end path a user runs: a profile whose NAME is shell code, assumed
+against moto, its output evaluated with ``eval "$(assumer env P)"``, the unquoted
+``eval $(assumer env P)`` (bash, zsh), ``| source`` and ``eval (...)`` (fish). The
+name must come back exactly in ASSUMER_PROFILE, the exported keys must work with the
+AWS CLI, and no injected command may run (sentinel files).
+
+Names with white space or quotes never reach the shells: botocore splits a
+``[profile NAME]`` header with shlex and does not know such a profile, so assumer
+stops with one line (exit 3) and prints nothing on stdout; that is asserted too.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AwsHome
+
+# "--" ends the options: a profile may be called "-x".
+FORMS = {
+    "bash": ['eval "$(assumer env -- "$P")"', 'eval $(assumer env -- "$P")'],
+    "zsh": ['eval "$(assumer env -- "$P")"', 'eval $(assumer env -- "$P")'],
+    "fish": ["assumer env -- $P | source", "eval (assumer env -- $P)"],
+}
+
+
+def hostile_names(sentinel: Path) -> list[str]:
+    s = str(sentinel)
+    return [
+        f"$(touch${{IFS}}{s}1)`touch${{IFS}}{s}2`;touch${{IFS}}{s}3&&x|touch${{IFS}}{s}4>y",
+        f"(touch${{IFS}}{s}5)", "=ls", "a:=ls", "~root", "*", "-x", "$HOME", "é中😀", "{a,b}#x!!%1",
+    ]
+
+
+def add_profiles(aws_home: AwsHome, names: list[str]) -> None:
+    aws_home.add_config("".join(f"[profile {name}]\nrole_arn = {aws_home.world.role_r}\nsource_profile = u\n"
+                                "region = ap-northeast-1\n\n" for name in names))
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_hostile_profile_names_round_trip_in_every_form_and_run_nothing(aws_home: AwsHome, shell: str,
+                                                                        tmp_path: Path) -> None:
+    assert shutil.which(shell), f"{shell} is not installed (tests/tools/setup.sh installs it)"
+    sentinel = tmp_path / "ran"
+    names = hostile_names(sentinel)
+    add_profiles(aws_home, names)
+    out = tmp_path / "out"
+    out.mkdir()
+    work = tmp_path / "cwd"  # files a stray glob would match
+    work.mkdir()
+    for name in ("a", "b", "ls", "y"):
+        (work / name).touch()
+    lines = [f"cd {work}"]
+    env_extra = {}
+    for i, name in enumerate(names):
+        env_extra[f"P{i}"] = name
+        for j, form in enumerate(FORMS[shell]):
+            set_p = f"set P $P{i}" if shell == "fish" else f'P="$P{i}"'
+            lines += [set_p, form, f'printf %s "$ASSUMER_PROFILE" > {out}/{i}-{j}',
+                      "set -e ASSUMER_PROFILE" if shell == "fish" else "unset ASSUMER_PROFILE"]
+    lines.append("aws sts get-caller-identity --query Arn --output text")
+    result = aws_home.shell(shell, "\n".join(lines), env_extra=env_extra, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert ":assumed-role/R/" in result.stdout
+    for i, name in enumerate(names):
+        for j, form in enumerate(FORMS[shell]):
+            assert (out / f"{i}-{j}").read_text() == name, (form, name)
+    assert not list(tmp_path.glob("ran*")), "a profile name ran code"
+    assert sorted(p.name for p in work.iterdir()) == ["a", "b", "ls", "y"]
+    # Every name is the same role from the same source: one session (the cache key is the role, not the name).
+    assert aws_home.proxy.count("AssumeRole") == 1
+
+
+@pytest.mark.parametrize("name", ["a b", "a'b", 'a"b', "$(touch /tmp/x)"])
+def test_names_botocore_cannot_load_fail_cleanly_with_nothing_on_stdout(aws_home: AwsHome, name: str) -> None:
+    add_profiles(aws_home, [name])
+    result = aws_home.shell("bash", 'eval "$(assumer env "$P")"; echo "status=$?"', env_extra={"P": name})
+    direct = aws_home.run(["env", name])
+    assert direct.returncode == 3, direct.stderr
+    assert direct.stdout == ""
+    assert len(direct.stderr.splitlines()) == 1 and "Traceback" not in direct.stderr
+    assert "status=" in result.stdout
