@@ -16,6 +16,7 @@ mkdir -m 700 "$BENCH_HOME/run"
 export HOME="$BENCH_HOME" XDG_RUNTIME_DIR="$BENCH_HOME/run"
 
 cd "$BENCH_HOME"  # "" on sys.path: an empty directory, as for an installed command
-exec dbus-run-session -- sh -c \
+# Not exec: the EXIT trap above must still run to remove $BENCH_HOME.
+dbus-run-session -- sh -c \
     'printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$0" "$@"' \
     "$VENV/bin/python" "$REPO/tests/bench/keyring_read.py" "$@"

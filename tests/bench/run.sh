@@ -30,7 +30,7 @@ fi
 unset PYTHONDONTWRITEBYTECODE
 "$VENV/bin/python" -m compileall -q "$REPO/assumer" "$REPO/tests/bench" "$REPO/tests/tools" >/dev/null
 for env_dir in "$VENV" "$AWSUME_VENV"; do
-    "$VENV/bin/python" -m compileall -q "$("$env_dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null || true
+    "$env_dir/bin/python" -m compileall -q "$("$env_dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null || true
 done
 
 # -- clean-up ----------------------------------------------------------------------
