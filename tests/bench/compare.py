@@ -5,10 +5,10 @@
 Run by run.sh inside a private dbus session with an unlocked gnome-keyring and a
 throw-away HOME. It starts moto and the recording proxy on 127.0.0.1, writes ~/.aws
 for u and r, then times whole processes, every row once per round, interleaved
-(A B C ... A B C ...), after one warm-up round. Then 32 concurrent cold
-``credential-process`` calls (AssumeRole requests counted by the proxy), and
-``python -X importtime`` of a cached ``assumer env r``. It prints a markdown report
-and writes it to --output.
+(A B C ... A B C ...), after one warm-up round. Then batches of 32 concurrent cold
+``credential-process`` calls (AssumeRole requests counted by the proxy), each
+followed by a batch of 32 cached ones, and ``python -X importtime`` of each cached
+command. It prints a markdown report and writes it to --output.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,7 +50,8 @@ def rows(venv: Path, awsume_venv: Path, files: Files, role_r: str) -> list[Row]:
     large = {"AWS_CONFIG_FILE": str(files.config_large)}
     return [
         Row("pass", "`python -c pass` (interpreter start, for reference)", [py, "-c", "pass"], expect=""),
-        Row("baseline", "baseline: `python -c \"import keyring; keyring.get_password('assumer', 'probe')\"`",
+        Row("baseline", "baseline: `python -c \"import keyring; keyring.get_password('assumer', 'probe')\"` "
+                        "(an entry that exists)",
             [py, "-c", "import keyring; print(keyring.get_password('assumer', 'probe'))"], expect="bench-value"),
         Row("env", "`assumer env r`, cached", [assumer, "env", "r"]),
         Row("cp", "`assumer credential-process r`, cached", [assumer, "credential-process", "r"],
