@@ -1,25 +1,32 @@
 """ECR commands: ecr-login, ecr-push, ecr-helper configure, policy; and the helper's entry point.
 
 Wiring only: parse, call assumer.ecr / engine / credhelper / policy, render.
-assumer.cli imports this module at load time, so it is imported lazily here.
+assumer.cli imports this module at load time, so it is imported lazily here; and
+click itself is imported only by ``register``, because this module is also the
+entry point of ``docker-credential-assumer``, which must start fast.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
+if TYPE_CHECKING:
+    import click
 
 ENGINES = ("auto", "docker", "podman")
 
 
 def _engine_option(command: Any) -> Any:
+    import click
+
     return click.option("--engine", "engine_choice", type=click.Choice(ENGINES), default="auto", show_default=True,
                         help="Container engine to run (auto: docker, else podman).")(command)
 
 
 def _registry_option(command: Any) -> Any:
+    import click
+
     return click.option("--registry", metavar="HOST[:PORT]",
                         help="Registry host (default: the ECR registry of the role's account and the profile's "
                              "region); any host is accepted, for mirrors and tests.")(command)
@@ -102,6 +109,8 @@ def _scoped_push(runner: Any, reference: str, helper_env: dict[str, str], *, ses
 
 def ecr_helper_configure(profile: str, registry: str | None, **kwargs: Any) -> None:
     """Serve REGISTRY from PROFILE through docker-credential-assumer (adds the credHelpers entry)."""
+    import click
+
     from assumer import credhelper, ecr, ui
     from assumer.session import SessionOptions, resolve
 
@@ -158,6 +167,8 @@ def _now() -> Any:
 
 def register(group: click.Group) -> None:
     """Add the ECR commands to the ``assumer`` group."""
+    import click
+
     from assumer.cli import complete_profiles, session_options
 
     profile_arg = click.argument("profile", shell_complete=complete_profiles)

@@ -160,3 +160,32 @@ def test_skopeo_finds_the_helper_in_the_docker_config_by_itself(ecr_home: AwsHom
     assert result.returncode == 0, result.stderr
     assert "found" in ecr.registry.tags("app")
     assert ecr_home.proxy.count("GetAuthorizationToken") == 1
+
+
+HELPER_PROBE = """
+import atexit, sys
+def report():
+    heavy = sorted({m.split('.')[0] for m in sys.modules} & {'boto3', 'botocore', 'keyring', 'click'})
+    sys.stderr.write('HEAVY:' + ','.join(heavy) + '\\n')
+atexit.register(report)
+sys.argv = ['docker-credential-assumer', 'get']
+from assumer.cli_ecr import credential_helper_main
+credential_helper_main()
+"""
+
+
+def test_helper_get_from_the_cache_imports_no_sdk_keyring_or_click(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    """Engines run the helper for every pull and push: a cached token is one keyring read."""
+    import sys
+
+    host = ecr.registry.host
+    ecr_home.proxy.set_ecr_expiry(12 * 3600)
+    assert configure(ecr_home, "r", "--registry", host).returncode == 0
+    for expected in ({"boto3", "botocore"}, set()):
+        result = ecr_home.command([sys.executable, "-c", HELPER_PROBE], input=host)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert json.loads(result.stdout)["Secret"] == ecr.password
+        line = [ln for ln in result.stderr.splitlines() if ln.startswith("HEAVY:")][-1]
+        heavy = {m for m in line[len("HEAVY:"):].split(",") if m}
+        assert expected <= heavy if expected else heavy == set(), heavy
+    assert ecr_home.proxy.count("GetAuthorizationToken") == 1

@@ -332,3 +332,26 @@ def test_debug_redacts_the_token_and_the_password(ecr_home: AwsHome, ecr: EcrSer
     encoded = base64.b64encode(f"AWS:{ecr.password}".encode()).decode()
     for secret in (ecr.password, encoded):  # ... without the secret in either form
         assert secret not in result.stderr
+
+
+PUSH_PROBE = """
+import atexit, sys
+def report():
+    heavy = sorted({m.split('.')[0] for m in sys.modules} & {'boto3', 'botocore'})
+    sys.stderr.write('HEAVY:' + ','.join(heavy) + '\\n')
+atexit.register(report)
+sys.argv = ['assumer', *sys.argv[1:]]
+from assumer.entry import main
+main()
+"""
+
+
+def test_warm_push_imports_no_sdk(ecr_home: AwsHome, ecr: EcrServices) -> None:
+    import sys
+
+    ecr_home.proxy.set_ecr_expiry(TWELVE_HOURS)
+    args = ["ecr-push", "r", ecr.image, "--registry", ecr.registry.host, "--tag", "probe"]
+    for expected in ("boto3,botocore", ""):
+        result = ecr_home.command([sys.executable, "-c", PUSH_PROBE, *args])
+        pushed_digest(result, ecr, "probe")
+        assert [ln for ln in result.stderr.splitlines() if ln.startswith("HEAVY:")][-1] == f"HEAVY:{expected}"
