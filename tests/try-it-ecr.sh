@@ -35,6 +35,17 @@ else
         2> "$WORK/push.err" > "$WORK/push.out") || { cat "$WORK/push.err" >&2; exit 1; }
     echo "stdout: $(cat "$WORK/push.out")"
 
+    heading "again with a real token expiry (moto's expired in 2015): the token is cached, no AWS call"
+    python -c 'import sys; from tests.tools.recording_proxy import ProxyClient
+ProxyClient(sys.argv[1]).set_ecr_expiry(12 * 3600)' "$PROXY_URL"
+    assumer ecr-push r localhost/app:latest --registry "$REGISTRY" --tag v2 --engine "$ENGINE" >/dev/null 2>&1
+    before=$(proxy_count GetAuthorizationToken)
+    printf '$ %s\n' "assumer ecr-push r localhost/app:latest --registry $REGISTRY --tag v3 --engine $ENGINE"
+    time (assumer ecr-push r localhost/app:latest --registry "$REGISTRY" --tag v3 --engine "$ENGINE" 2>/dev/null)
+    after=$(proxy_count GetAuthorizationToken)
+    echo "GetAuthorizationToken calls: $before before, $after after the push"
+    [ "$before" = "$after" ] || { say "the token was not served from the keyring"; exit 1; }
+
     heading "docker-credential-assumer for other clients: ecr-helper configure, then skopeo"
     show assumer ecr-helper configure r --registry "$REGISTRY"
     show skopeo list-tags "docker://$REGISTRY/app"
