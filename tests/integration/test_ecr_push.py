@@ -355,3 +355,30 @@ def test_warm_push_imports_no_sdk(ecr_home: AwsHome, ecr: EcrServices) -> None:
         result = ecr_home.command([sys.executable, "-c", PUSH_PROBE, *args])
         pushed_digest(result, ecr, "probe")
         assert [ln for ln in result.stderr.splitlines() if ln.startswith("HEAVY:")][-1] == f"HEAVY:{expected}"
+
+
+@pytest.fixture
+def plain_http_registry(tmp_path: Path, ecr: EcrServices):  # type: ignore[no-untyped-def]
+    """The same registry set-up without TLS."""
+    from tests.tools.registry import Registry
+
+    plain = Registry(tmp_path / "plain", password=ecr.password, tls=False).start()
+    try:
+        yield plain
+    finally:
+        plain.stop()
+
+
+def test_plain_http_registry_is_refused_by_the_engine_exit_7(ecr_home: AwsHome, ecr: EcrServices,
+                                                             plain_http_registry) -> None:
+    """podman insists on HTTPS (no insecure-registry set-up here): one line with its words, nothing left."""
+    host = plain_http_registry.host
+    login = ecr_home.run(["ecr-login", "r", "--registry", host, "--engine", "docker"])
+    assert login.returncode == 7, login.stderr
+    assert login.stderr.startswith(f"assumer: error: docker login to {host} failed: ")
+    result = ecr_home.run(["ecr-push", "r", ecr.image, "--registry", host, "--tag", "http"])
+    assert result.returncode == 7, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"assumer: error: docker push {host}/app:http failed: ") and "HTTPS" in last
+    assert result.stdout == "" and leftovers(ecr_home) == []
+    ecr.podman.remove_image(f"{host}/app:http")

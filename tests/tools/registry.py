@@ -4,13 +4,15 @@ It listens on 127.0.0.1 with TLS (a self-signed certificate for IP 127.0.0.1) an
 htpasswd auth whose only entry is ``AWS`` with the bcrypt hash of moto's ECR
 password (``<account>-auth-token``): the password assumer obtains from moto is
 exactly what this registry checks. Its CA goes to
-``/etc/containers/certs.d/127.0.0.1:PORT/ca.crt`` for podman (removed on stop).
+``/etc/containers/certs.d/127.0.0.1:PORT/ca.crt`` for podman and skopeo (as root;
+``~/.config/containers/certs.d`` otherwise), removed on stop.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import ssl
 import subprocess
@@ -21,7 +23,14 @@ from pathlib import Path
 from tests.tools.net import free_port
 from tests.tools.processes import terminate
 
-CERTS_D = Path("/etc/containers/certs.d")
+
+
+def certs_d() -> Path:
+    """Where podman and skopeo look for a registry's CA: the system's as root, else the user's."""
+    if os.geteuid() == 0:
+        return Path("/etc/containers/certs.d")
+    return Path(os.path.expanduser("~")) / ".config" / "containers" / "certs.d"
+
 MANIFEST_TYPES = ", ".join([
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.v2+json",
@@ -62,7 +71,7 @@ class Registry:
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self._process: subprocess.Popen | None = None
-        self.certs_d = CERTS_D / self.host
+        self.certs_d = certs_d() / self.host
         self.cert: Path | None = None
 
     @property
