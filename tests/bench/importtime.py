@@ -85,6 +85,8 @@ class Profile:
                  "| module (imported by) | cumulative | self |", "| --- | ---: | ---: |"]
         for name, (own, cumulative, parent) in sorted(self.merged().items(), key=lambda i: -i[1][1])[:TOP]:
             by = f" ({parent})" if parent else ""
+            seen = len(self.runs[name])
+            by += f", in {seen} of {len(self.totals)} runs" if seen < len(self.totals) else ""
             lines.append(f"| `{name}`{by} | {cumulative / 1000:.1f} ms | {own / 1000:.1f} ms |")
         return lines + [""]
 
