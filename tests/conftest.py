@@ -286,8 +286,12 @@ class AwsHome:
 
 
 @pytest.fixture
-def aws_home(tmp_path: Path, world: World, proxy: RecordingProxy) -> AwsHome:
-    """A fresh HOME holding DESIGN.md's ~/.aws setup, the endpoint pointing at the proxy."""
+def aws_home(tmp_path: Path, world: World, proxy: RecordingProxy) -> Iterator[AwsHome]:
+    """A fresh HOME holding DESIGN.md's ~/.aws setup, the endpoint pointing at the proxy.
+
+    The HOME goes when the test ends: it holds U's long-term keys, and later tests
+    assert that no secret is left anywhere under /tmp.
+    """
     home = tmp_path / "home"
     (home / ".aws").mkdir(parents=True)
     runtime = tmp_path / "run"
@@ -311,7 +315,9 @@ def aws_home(tmp_path: Path, world: World, proxy: RecordingProxy) -> AwsHome:
     result = AwsHome(home=home, env=env, world=world, proxy=proxy)
     result.write_config(base_config(world))
     result.credentials_file.write_text(base_credentials(world))
-    return result
+    yield result
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(runtime, ignore_errors=True)
 
 
 @pytest.fixture
