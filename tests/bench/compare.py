@@ -176,27 +176,35 @@ def speed(ratio: float) -> str:
 
 
 def targets(table: list[Row], batches: list[Batch]) -> list[str]:  # batches: the cold ones
-    m = {row.key: row.series.median for row in table}
+    """Each target of issue 5, judged on the ratio of medians; the ratio of minimums beside it,
+    the steadier figure on a busy machine."""
+    series = {row.key: row.series for row in table}
+
+    def ratio(a: str, b: str) -> tuple[float, float]:
+        return series[a].median / series[b].median, series[a].min / series[b].min
+
     checks = [
-        ("cached `env` <= 0.5x baseline", m["env"] / m["baseline"], "x", lambda v: v <= 0.5),
-        ("cached `credential-process` <= 0.5x baseline", m["cp"] / m["baseline"], "x", lambda v: v <= 0.5),
-        ("cached helper `get` <= 0.5x baseline", m["get"] / m["baseline"], "x", lambda v: v <= 0.5),
-        ("cached `env` >= 5x faster than awsume", m["awsume"] / m["env"], "x faster", lambda v: v >= 5),
-        ("cached `env` >= 8x faster than the manual recipe", m["recipe"] / m["env"], "x faster", lambda v: v >= 8),
-        ("`env --refresh` <= 1.3x the boto3 + keyring script", m["refresh"] / m["boto3"], "x", lambda v: v <= 1.3),
-        (f"{PROFILES_LARGE:,} profiles: cached `env` <= 1.5x the 2-profile case", m["env_large"] / m["env"], "x",
+        ("cached `env` <= 0.5x baseline", ratio("env", "baseline"), "x", lambda v: v <= 0.5),
+        ("cached `credential-process` <= 0.5x baseline", ratio("cp", "baseline"), "x", lambda v: v <= 0.5),
+        ("cached helper `get` <= 0.5x baseline", ratio("get", "baseline"), "x", lambda v: v <= 0.5),
+        ("cached `env` >= 5x faster than awsume", ratio("awsume", "env"), "x faster", lambda v: v >= 5),
+        ("cached `env` >= 8x faster than the manual recipe", ratio("recipe", "env"), "x faster", lambda v: v >= 8),
+        ("`env --refresh` <= 1.3x the boto3 + keyring script", ratio("refresh", "boto3"), "x", lambda v: v <= 1.3),
+        (f"{PROFILES_LARGE:,} profiles: cached `env` <= 1.5x the 2-profile case", ratio("env_large", "env"), "x",
          lambda v: v <= 1.5),
     ]
-    lines = ["| target | measured (ratio of medians) | met |", "| --- | ---: | --- |"]
-    for name, value, unit, ok in checks:
-        lines.append(f"| {name} | {value:.2f}{unit} | {'yes' if ok(value) else '**no**'} |")
+    lines = ["| target | ratio of medians | met | ratio of minimums |", "| --- | ---: | --- | ---: |"]
+    for name, (median, minimum), unit, ok in checks:
+        lines.append(f"| {name} | {median:.2f}{unit} | {'yes' if ok(median) else '**no**'} | {minimum:.2f}{unit} |")
     counts = [b.assume_role for b in batches]
     lines.append(f"| {CONCURRENT} concurrent cold calls: exactly 1 AssumeRole | "
-                 f"{', '.join(map(str, counts))} (per batch) | {'yes' if set(counts) == {1} else '**no**'} |")
+                 f"{', '.join(map(str, counts))} (per batch) | {'yes' if set(counts) == {1} else '**no**'} | |")
+    awsume, recipe = ratio("awsume", "refresh"), ratio("recipe", "refresh")
     lines.append(f"| (no target) `env --refresh` vs awsume / vs the manual recipe (both assume every time) | "
-                 f"{speed(m['awsume'] / m['refresh'])} / {speed(m['recipe'] / m['refresh'])} | |")
-    lines.append(f"| (no target) `assumer list`, {PROFILES_LARGE:,} vs 2 profiles | "
-                 f"{m['list_large'] / m['list']:.2f}x | |")
+                 f"{speed(awsume[0])} / {speed(recipe[0])} | | {speed(awsume[1])} / {speed(recipe[1])} |")
+    listing = ratio("list_large", "list")
+    lines.append(f"| (no target) `assumer list`, {PROFILES_LARGE:,} vs 2 profiles | {listing[0]:.2f}x | | "
+                 f"{listing[1]:.2f}x |")
     return lines
 
 
