@@ -134,14 +134,21 @@ def keyring_store_dirs() -> list[Path]:
 
 
 def files_containing(secret: str, *roots: Path, exclude: Iterable[Path] = ()) -> list[Path]:
-    """Every regular file under ``roots`` whose bytes contain ``secret``.
+    """Every regular file under ``roots`` whose bytes contain ``secret``."""
+    return files_with_secrets({secret}, *roots, exclude=exclude).get(secret, [])
 
-    Symlinks are not followed and unreadable or vanishing files are passed over: the
-    scan runs while other processes create and delete files in /tmp.
+
+def files_with_secrets(secrets: Iterable[str], *roots: Path,
+                       exclude: Iterable[Path] = ()) -> dict[str, list[Path]]:
+    """For each of ``secrets`` found, the regular files under ``roots`` that contain it.
+
+    One pass for many secrets, since a walk of /tmp is the slow part. Symlinks are not
+    followed and unreadable or vanishing files are passed over: the scan runs while
+    other processes create and delete files in /tmp.
     """
-    needle = secret.encode()
+    wanted = {secret.encode(): secret for secret in secrets}
     excluded = {Path(p).resolve() for p in [*exclude, *keyring_store_dirs()]}
-    found: list[Path] = []
+    found: dict[str, list[Path]] = {}
     for root in roots:
         for directory, subdirs, files in os.walk(root):
             here = Path(directory)
@@ -152,10 +159,12 @@ def files_containing(secret: str, *roots: Path, exclude: Iterable[Path] = ()) ->
                     info = path.lstat()
                     if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SCANNED_FILE:
                         continue
-                    if needle in path.read_bytes():
-                        found.append(path)
+                    data = path.read_bytes()
                 except OSError:
                     continue
+                for raw, secret in wanted.items():
+                    if raw in data:
+                        found.setdefault(secret, []).append(path)
     return found
 
 
