@@ -6,6 +6,7 @@ asserted on the parameters the proxy recorded; denials are real moto denials.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -215,3 +216,30 @@ def test_server_error_is_not_a_traceback(aws_home: AwsHome) -> None:
     result = aws_home.run(["env", "r"])
     assert result.returncode not in (0, 1), result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- where the root of the chain gets its keys ---------------------------------------------
+
+
+def test_source_profile_with_credential_process(aws_home: AwsHome) -> None:
+    keys = aws_home.world.u_second
+    helper = aws_home.home / "print-keys"
+    helper.write_text("#!/bin/sh\nprintf '%s' '" + json.dumps(
+        {"Version": 1, "AccessKeyId": keys.access_key_id,
+         "SecretAccessKey": keys.secret_access_key}) + "'\n")
+    helper.chmod(0o700)
+    aws_home.add_config(f"[profile uproc]\ncredential_process = {helper}\n")
+    add_role_profile(aws_home, "rproc", source="uproc")
+    result = aws_home.run(["env", "rproc"])
+    assert result.returncode == 0, result.stderr
+    assert aws_home.proxy.requests("AssumeRole")[-1].access_key_id == keys.access_key_id
+
+
+def test_source_profile_with_keys_in_the_config_file(aws_home: AwsHome) -> None:
+    keys = aws_home.world.u_second
+    aws_home.add_config(f"[profile ucfg]\naws_access_key_id = {keys.access_key_id}\n"
+                        f"aws_secret_access_key = {keys.secret_access_key}\n")
+    add_role_profile(aws_home, "rcfg", source="ucfg")
+    result = aws_home.run(["env", "rcfg"])
+    assert result.returncode == 0, result.stderr
+    assert aws_home.proxy.requests("AssumeRole")[-1].access_key_id == keys.access_key_id
