@@ -243,3 +243,16 @@ def test_source_profile_with_keys_in_the_config_file(aws_home: AwsHome) -> None:
     result = aws_home.run(["env", "rcfg"])
     assert result.returncode == 0, result.stderr
     assert aws_home.proxy.requests("AssumeRole")[-1].access_key_id == keys.access_key_id
+
+
+def test_chained_role_never_asks_sts_for_more_than_an_hour(aws_home: AwsHome) -> None:
+    """AWS refuses DurationSeconds > 3600 for chained credentials; moto does not check it."""
+    result = aws_home.run(["env", "r2", "--duration", "7200"])
+    r2_requests = [p for p in aws_home.proxy.params("AssumeRole")
+                   if p["RoleArn"] == aws_home.world.role_r2]
+    if result.returncode == 0:
+        assert all(int(p.get("DurationSeconds", 3600)) <= 3600 for p in r2_requests)
+    else:
+        assert result.returncode == 3, result.stderr
+        assert "3600" in result.stderr or "hour" in result.stderr
+        assert r2_requests == []
