@@ -55,7 +55,9 @@ install_debs() {
     # ships it; elsewhere only the small docker-cli package will do (docker.io would
     # bring a whole daemon), and Debian 12 has none.
     command -v docker >/dev/null && return 0
-    if [ "$(id -u)" = 0 ] && apt-cache policy docker-cli 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    local policy
+    policy=$(apt-cache policy docker-cli 2>/dev/null)
+    if [ "$(id -u)" = 0 ] && [[ $policy == *"Candidate: "[0-9]* ]]; then
         apt_install docker-cli || return 1
     else
         say "no docker CLI on PATH: the ECR engine tests will fail"
