@@ -7,9 +7,8 @@ against moto, its output evaluated with ``eval "$(assumer env P)"``, the unquote
 name must come back exactly in ASSUMER_PROFILE, the exported keys must work with the
 AWS CLI, and no injected command may run (sentinel files).
 
-Names with white space or quotes never reach the shells: botocore splits a
-``[profile NAME]`` header with shlex and does not know such a profile, so assumer
-stops with one line (exit 3) and prints nothing on stdout; that is asserted too.
+Names with white space and quotes are included: botocore splits a ``[profile NAME]``
+header with shlex and cannot load them, but assumer reads its files itself.
 """
 
 from __future__ import annotations
@@ -34,6 +33,8 @@ def hostile_names(sentinel: Path) -> list[str]:
     return [
         f"$(touch${{IFS}}{s}1)`touch${{IFS}}{s}2`;touch${{IFS}}{s}3&&x|touch${{IFS}}{s}4>y",
         f"(touch${{IFS}}{s}5)", "=ls", "a:=ls", "~root", "*", "-x", "$HOME", "é中😀", "{a,b}#x!!%1",
+        # White space and quotes: botocore cannot load such a [profile NAME], assumer can.
+        f"a b'c\"d $(touch {s}6); touch {s}7 #", "it's \\ `touch {s}8`",
     ]
 
 
@@ -74,14 +75,3 @@ def test_hostile_profile_names_round_trip_in_every_form_and_run_nothing(aws_home
     assert sorted(p.name for p in work.iterdir()) == ["a", "b", "ls", "y"]
     # Every name is the same role from the same source: one session (the cache key is the role, not the name).
     assert aws_home.proxy.count("AssumeRole") == 1
-
-
-@pytest.mark.parametrize("name", ["a b", "a'b", 'a"b', "$(touch /tmp/x)"])
-def test_names_botocore_cannot_load_fail_cleanly_with_nothing_on_stdout(aws_home: AwsHome, name: str) -> None:
-    add_profiles(aws_home, [name])
-    result = aws_home.shell("bash", 'eval "$(assumer env "$P")"; echo "status=$?"', env_extra={"P": name})
-    direct = aws_home.run(["env", name])
-    assert direct.returncode == 3, direct.stderr
-    assert direct.stdout == ""
-    assert len(direct.stderr.splitlines()) == 1 and "Traceback" not in direct.stderr
-    assert "status=" in result.stdout
