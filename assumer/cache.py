@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from assumer import locking, ui
 from assumer.credentials import DEFAULT_MIN_TTL, Credentials, format_timestamp
-from assumer.errors import KeyringError
+from assumer.errors import AssumerError, KeyringError
 from assumer.store import KEYRING_FIX, NullStore, Store
 
 if TYPE_CHECKING:
@@ -62,11 +62,17 @@ class Index:
     def _update(self, change) -> None:  # type: ignore[no-untyped-def]
         from assumer import paths
 
-        paths.private_dir(self.path.parent)
-        with locking.single_flight("index", timeout=10):
-            entries = self.load()
-            change(entries)
-            paths.write_private_file(self.path, json.dumps(entries, indent=1, sort_keys=True))
+        try:
+            paths.private_dir(self.path.parent)
+            with locking.single_flight("index", timeout=10):
+                entries = self.load()
+                change(entries)
+                paths.write_private_file(self.path, json.dumps(entries, indent=1, sort_keys=True))
+        except (OSError, AssumerError) as exc:
+            # The index only serves 'list' and 'clear': a failed update costs those, not the session.
+            reason = exc.message if isinstance(exc, AssumerError) else (exc.strerror or str(exc))
+            ui.warn(f"cannot update the session index {self.path} ({reason}); 'assumer list' and "
+                    "'assumer clear' may not see every cached session")
 
     def record(self, key: str, **meta: str) -> None:
         def change(entries: dict) -> None:
