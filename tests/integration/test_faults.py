@@ -374,6 +374,30 @@ def test_corrupt_long_term_keys_name_the_fix(aws_home: AwsHome) -> None:
     assert "corrupt" in line and "assumer add u" in line
 
 
+@pytest.mark.parametrize("breakage", ["index is a directory", "state dir is a file"])
+def test_an_unwritable_session_index_costs_list_not_the_session(aws_home: AwsHome, breakage: str) -> None:
+    """The index holds no secret and only serves list/clear: failing to write it is a warning."""
+    state = Path(aws_home.env["XDG_STATE_HOME"])
+    if breakage == "index is a directory":
+        (state / "assumer" / "index.json").mkdir(parents=True)
+        (state / "assumer").chmod(0o700)
+    else:
+        state.mkdir(parents=True, exist_ok=True)
+        aws_home.env["XDG_STATE_HOME"] = str(state / "not-a-dir")
+        (state / "not-a-dir").write_text("")
+    first = aws_home.run(["env", "r", "--shell", "json"])
+    assert first.returncode == 0, first.stderr
+    assert any("session index" in line for line in warnings_of(first))
+    assert keyring_items("assumer") != []  # the session itself was cached
+    second = aws_home.run(["env", "r", "--shell", "json"])
+    assert second.returncode == 0 and json.loads(second.stdout) == json.loads(first.stdout)
+    assert aws_home.proxy.count("AssumeRole") == 1
+    for args in (["list"], ["clear", "--all"], ["env", "r", "--refresh"]):
+        result = aws_home.run(args)
+        assert result.returncode == 0, (args, result.stderr)
+        assert "error" not in result.stderr and "Traceback" not in result.stderr
+
+
 # -- exec ---------------------------------------------------------------------------------
 
 
