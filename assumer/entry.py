@@ -7,6 +7,7 @@ import sys
 
 def main() -> None:
     """Run ``assumer``; a cached ``env``/``credential-process`` never imports click or boto3."""
+    _open_closed_streams()
     from assumer import fastpath
 
     if fastpath.serve(sys.argv[1:]):
@@ -18,3 +19,16 @@ def main() -> None:
     from assumer.cli import main as cli_main
 
     cli_main()
+
+
+def _open_closed_streams() -> None:
+    """Started with stdin, stdout or stderr closed (``<&-``): read nothing, write nowhere, never crash.
+
+    Opening /dev/null also takes the lowest free descriptor, so the closed one is
+    filled and a command started by ``exec`` gets it too.
+    """
+    import os
+
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, mode))  # noqa: SIM115 - lives as long as the process
