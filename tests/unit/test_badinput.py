@@ -365,3 +365,27 @@ def test_bad_time_bound_settings_are_config_errors(home: Home, variable: str, va
     line = assert_one_error_line(home.run(["env", "r"]), 3, variable)
     assert repr(value) in line
     assert home.snapshot() == before
+
+
+def run_with_closed(home: Home, args: list[str], *fds: int) -> subprocess.CompletedProcess[str]:
+    """Run assumer with some of its standard descriptors closed (``<&-``, ``>&-``)."""
+    def close() -> None:
+        for fd in fds:
+            os.close(fd)
+
+    return subprocess.run([sys.executable, "-m", "assumer", *args], env=home.env, cwd=home.home,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60, preexec_fn=close)
+
+
+@pytest.mark.parametrize("args,needle", [(["add", "u"], "no keys given"), (["env", "rmfa", "--mfa-code", "-"], "stdin")])
+def test_closed_stdin_is_empty_input(home: Home, args: list[str], needle: str) -> None:
+    before = home.snapshot()
+    assert_one_error_line(run_with_closed(home, args, 0), 3, needle)
+    assert home.snapshot() == before
+
+
+@pytest.mark.parametrize("args", [["list"], ["env", "--unset"], ["--version"]])
+def test_closed_stdout_is_not_a_crash(home: Home, args: list[str]) -> None:
+    result = run_with_closed(home, args, 1)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
