@@ -140,9 +140,15 @@ SENTINEL_DIR = Path("/tmp") / f"assumer-quoting-sentinel-{os.getpid()}"
 SENTINEL = SENTINEL_DIR / "ran"
 
 
-@pytest.fixture(autouse=True)
-def _sentinel_dir() -> None:
+@pytest.fixture(autouse=True, scope="module")
+def _sentinel_dir():  # type: ignore[no-untyped-def]
     SENTINEL_DIR.mkdir(exist_ok=True)
+    yield
+    shutil.rmtree(SENTINEL_DIR, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_sentinel_yet() -> None:
     if SENTINEL.exists():
         SENTINEL.unlink()
 
