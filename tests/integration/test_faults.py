@@ -11,7 +11,8 @@ every code be reached by at least one test):
     1    test_a_faulty_keyring_backend_is_an_internal_error_with_a_redacted_traceback
     2    tests/unit/test_badinput.py::test_unknown_shell_is_a_click_usage_error
     3    tests/unit/test_badinput.py::test_bad_input_one_line_documented_code_nothing_written,
-         test_duration_above_the_roles_maximum_as_sts_reports_it
+         test_duration_above_the_roles_maximum_as_sts_reports_it,
+         test_mfa_code_typed_wrong_at_the_prompt_is_a_bad_value
     4    test_aws_refusals_are_distinct_and_name_the_profile, test_revoked_cached_session_names_refresh
     5    test_keyring_unavailable_env_works_add_exits_5
     6    test_unreachable_endpoint_fails_fast_with_exit_6, test_slow_endpoint_fails_within_the_read_bound
@@ -19,7 +20,9 @@ every code be reached by at least one test):
          registry refusing login or push
     126  test_exec_of_a_file_that_cannot_run_exits_126
     127  test_exec_of_a_missing_command_exits_127
-    130  test_ctrl_c_at_the_mfa_prompt_exits_130_and_restores_the_terminal
+    130  test_ctrl_c_at_the_mfa_prompt_exits_130_and_restores_the_terminal,
+         test_sigterm_while_assuming_exits_130_and_leaves_nothing,
+         test_ctrl_c_at_the_add_prompt_exits_130_and_stores_nothing
     143  (the command's own status after exec) test_sigterm_reaches_the_command_that_exec_became
 """
 
