@@ -127,7 +127,23 @@ def env_command(profile: str | None, shell: str | None, unset: bool, **kwargs: A
     _out(render.render(variables, render.variables_to_unset(variables), shell))
 
 
-@cli.command("exec", context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
+class ExecCommand(click.Command):
+    """``exec``'s parsing: with ``--``, assumer's options may stand anywhere before it
+    (``assumer exec r --duration 1800 -- cmd``); without it, the command starts at the
+    first word after PROFILE, so its own options (``ls -la``, ``aws --region``) stay its own.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" not in args:
+            ctx.allow_interspersed_args = False
+            return super().parse_args(ctx, args)
+        split = args.index("--")
+        rest = super().parse_args(ctx, args[:split])
+        ctx.params["command"] = (*(ctx.params.get("command") or ()), *args[split + 1:])
+        return rest
+
+
+@cli.command("exec", cls=ExecCommand)
 @click.argument("profile", shell_complete=complete_profiles)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @session_options
@@ -138,10 +154,7 @@ def exec_command(profile: str, command: tuple[str, ...], **kwargs: Any) -> None:
     found = get_session(profile, kwargs)
     variables = render.session_variables(found.credentials, found.profile, found.region)
     env = process.child_environment(os.environ, variables, render.variables_to_unset(variables))
-    argv = list(command)
-    if argv[:1] == ["--"]:  # click keeps the separator once the profile ends option parsing
-        argv = argv[1:]
-    argv = argv or process.default_command(os.environ)
+    argv = list(command) or process.default_command(os.environ)
     process.exec_command(argv, env)
 
 

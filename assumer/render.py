@@ -137,7 +137,9 @@ def render(variables: Mapping[str, str], unset: Iterable[str], shell: str) -> st
         lines = [f"unset {' '.join(unset)};"] if unset else []
         lines += [f"export {name}={quote_posix(value)};" for name, value in variables.items()]
     elif shell == "fish":
-        lines = [f"set -e -g {name};" for name in unset]
+        # Guarded: erasing an unset variable fails, and that status would become the
+        # status of `assumer env r | source` (breaking `...; and cmd`).
+        lines = [f"if set -q -g {name}; set -e -g {name}; end;" for name in unset]
         lines += [f"set -gx {name} {quote_fish(value)};" for name, value in variables.items()]
     elif shell == "powershell":
         lines = [f"Remove-Item Env:{name} -ErrorAction SilentlyContinue" for name in unset]

@@ -51,7 +51,7 @@ VARS = {"A": "plain", "B": "it's $(x)\n"}
     [
         ("bash", "unset P;\nexport A=plain;\nexport B=$'it\\x27s\\x20\\x24\\x28x\\x29\\x0a';\n"),
         ("zsh", "unset P;\nexport A=plain;\nexport B=$'it\\x27s\\x20\\x24\\x28x\\x29\\x0a';\n"),
-        ("fish", "set -e -g P;\nset -gx A plain;\nset -gx B 'it\\'s $(x)'\\x0a;\n"),
+        ("fish", "if set -q -g P; set -e -g P; end;\nset -gx A plain;\nset -gx B 'it\\'s $(x)'\\x0a;\n"),
         ("powershell", "Remove-Item Env:P -ErrorAction SilentlyContinue\n$Env:A = 'plain'\n$Env:B = 'it''s $(x)\n'\n"),
         ("dotenv", 'A=plain\nB="it\'s \\$(x)\\n"\n'),
         ("json", '{\n  "A": "plain",\n  "B": "it\'s $(x)\\n"\n}\n'),
