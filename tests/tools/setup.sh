@@ -11,7 +11,7 @@ VENV="$REPO/.venv"
 # shells the flows are tested in, the registry and engine of the ECR tests, and
 # htpasswd for the registry's bcrypt password file.
 TEST_DEBS=(gnome-keyring dbus-daemon zsh fish podman skopeo docker-registry
-           apache2-utils jq)
+           apache2-utils jq shellcheck)
 
 say() { printf '%s\n' "$*" >&2; }
 
