@@ -43,10 +43,13 @@ def test_profile_names_the_importer_outside_the_package() -> None:
     assert profile.totals == [150 + 42]
 
 
-needs_gnu_time = pytest.mark.skipif(not os.access(GNU_TIME, os.X_OK), reason="GNU time is not installed")
+@pytest.fixture
+def gnu_time() -> None:
+    """tests/run.sh installs GNU time (Debian ``time``); without it this is a broken set-up, not a skip."""
+    assert os.access(GNU_TIME, os.X_OK), f"{GNU_TIME} is missing: bash tests/run.sh installs it"
 
 
-@needs_gnu_time
+@pytest.mark.usefixtures("gnu_time")
 def test_peak_rss_is_the_childs_own(tmp_path: Path) -> None:
     spawner = Spawner(tmp_path, cwd=tmp_path, env=os.environ)
     small = spawner.run([sys.executable, "-c", "print('hi')"])
@@ -57,7 +60,7 @@ def test_peak_rss_is_the_childs_own(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # the RSS files are removed
 
 
-@needs_gnu_time
+@pytest.mark.usefixtures("gnu_time")
 def test_a_failed_command_is_an_error(tmp_path: Path) -> None:
     spawner = Spawner(tmp_path, cwd=tmp_path, env=os.environ)
     with pytest.raises(MeasureError, match="exit 3"):
