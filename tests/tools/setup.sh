@@ -10,9 +10,9 @@ VENV="$REPO/.venv"
 # Debian packages: the Secret Service (gnome-keyring on a dbus session bus), the
 # shells the flows are tested in, the registry and engine of the ECR tests, and
 # htpasswd for the registry's bcrypt password file; shellcheck and GNU time for the
-# shell-script lint and the benchmark tools' tests.
+# shell-script lint and the benchmark tools' tests; openssl for the registry's certificate.
 TEST_DEBS=(gnome-keyring dbus-daemon zsh fish podman skopeo docker-registry
-           apache2-utils jq shellcheck time)
+           apache2-utils jq shellcheck time openssl)
 
 say() { printf '%s\n' "$*" >&2; }
 
