@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from assumer import ui
-from assumer.errors import AssumerError
+from assumer.errors import ConfigError
 
 DEFAULT_TIMEOUT = 120.0
 _POLL = 0.02
@@ -42,7 +42,7 @@ def single_flight(name: str, *, timeout: float | None = None) -> Iterator[bool]:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as exc:  # ELOOP: a symlink planted where the lock file belongs
-        raise AssumerError(f"cannot open the lock file {path}: {exc.strerror}",
+        raise ConfigError(f"cannot open the lock file {path}: {exc.strerror}",
                            hint="remove it; assumer creates a new one") from None
     try:
         deadline = time.monotonic() + wait

@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from assumer.errors import AssumerError
+from assumer.errors import ConfigError
 
 
 def _xdg(variable: str, fallback: str) -> Path:
@@ -50,9 +50,9 @@ def private_dir(path: Path) -> Path:
             pass
         info = os.lstat(path)
     except OSError as exc:
-        raise AssumerError(f"cannot create {path}: {exc.strerror}", hint="check the directory's permissions") from None
+        raise ConfigError(f"cannot create {path}: {exc.strerror}", hint="check the directory's permissions") from None
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise AssumerError(
+        raise ConfigError(
             f"{path} is not a private directory of this user",
             hint="remove it, or make it a directory of yours with mode 0700",
         )

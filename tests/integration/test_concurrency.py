@@ -164,7 +164,7 @@ def test_a_lock_file_replaced_by_a_symlink_is_refused_cleanly(aws_home: AwsHome,
     lock.unlink()
     lock.symlink_to(target)
     result = aws_home.run(["env", "r"])
-    assert result.returncode not in (0,), result.stderr
+    assert result.returncode == 3, result.stderr  # an unsafe set-up is a configuration error
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("assumer: error: "), result.stderr
     assert str(lock) in lines[0]
@@ -178,6 +178,6 @@ def test_a_lock_directory_open_to_others_is_refused(aws_home: AwsHome) -> None:
     lock_dir.chmod(0o777)
     result = aws_home.run(["env", "r"])
     lines = result.stderr.splitlines()
-    assert result.returncode != 0 and len(lines) == 1, result.stderr
+    assert result.returncode == 3 and len(lines) == 1, result.stderr
     assert lines[0].startswith("assumer: error: ") and str(lock_dir) in lines[0]
     assert aws_home.proxy.count("AssumeRole") == 0
