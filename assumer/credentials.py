@@ -64,17 +64,18 @@ class Credentials(NamedTuple):
         """True while more than ``min_ttl`` seconds are left."""
         return self.seconds_left(now) > min_ttl
 
-    def to_json(self) -> str:
-        """Serialise for the keyring (AWS field names, so the entry is self-describing)."""
-        data: dict[str, str] = {
-            "AccessKeyId": self.access_key_id,
-            "SecretAccessKey": self.secret_access_key,
-        }
+    def to_mapping(self) -> dict[str, str]:
+        """AWS field names (an STS ``Credentials`` block), absent fields left out."""
+        data = {"AccessKeyId": self.access_key_id, "SecretAccessKey": self.secret_access_key}
         if self.session_token:
             data["SessionToken"] = self.session_token
         if self.expiration is not None:
             data["Expiration"] = format_timestamp(self.expiration)
-        return json.dumps(data, separators=(",", ":"))
+        return data
+
+    def to_json(self) -> str:
+        """Serialise for the keyring (AWS field names, so the entry is self-describing)."""
+        return json.dumps(self.to_mapping(), separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Credentials:

@@ -160,13 +160,4 @@ def render_unset(shell: str) -> str:
 
 def credential_process_json(credentials: Credentials) -> str:
     """The Version 1 document an SDK's ``credential_process`` expects."""
-    document: dict[str, object] = {
-        "Version": 1,
-        "AccessKeyId": credentials.access_key_id,
-        "SecretAccessKey": credentials.secret_access_key,
-    }
-    if credentials.session_token:
-        document["SessionToken"] = credentials.session_token
-    if credentials.expiration is not None:
-        document["Expiration"] = format_timestamp(credentials.expiration)
-    return json.dumps(document) + "\n"
+    return json.dumps({"Version": 1, **credentials.to_mapping()}) + "\n"

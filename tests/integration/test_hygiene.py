@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import AwsHome, files_containing, keyring_store_dirs
+from tests.conftest import AwsHome, files_containing, files_with_secrets
 
-MAX_FILE = 16 * 1024 * 1024
 
 
 @pytest.fixture
@@ -42,30 +40,6 @@ def keyring_home(aws_home: AwsHome, tmp_path: Path) -> AwsHome:
 
 def roots(aws_home: AwsHome) -> list[Path]:
     return [aws_home.home, Path(aws_home.env["TMPDIR"]), Path(aws_home.env["XDG_RUNTIME_DIR"])]
-
-
-def files_with_any(needles: set[str], *top: Path, exclude: tuple[Path, ...] = ()) -> dict[str, list[Path]]:
-    """One pass over the trees for many secrets (a scan of /tmp per secret would be slow)."""
-    wanted = {needle.encode(): needle for needle in needles}
-    excluded = {p.resolve() for p in [*keyring_store_dirs(), *exclude]}
-    found: dict[str, list[Path]] = {}
-    for root in top:
-        for directory, subdirs, files in os.walk(root):
-            here = Path(directory)
-            subdirs[:] = [d for d in subdirs if (here / d).resolve() not in excluded]
-            for name in files:
-                path = here / name
-                try:
-                    info = path.lstat()
-                    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE:
-                        continue
-                    data = path.read_bytes()
-                except OSError:
-                    continue
-                for raw, needle in wanted.items():
-                    if raw in data:
-                        found.setdefault(needle, []).append(path)
-    return found
 
 
 def secrets_of(document: dict[str, str]) -> set[str]:
@@ -100,7 +74,7 @@ def test_no_secret_on_disk_after_each_command(keyring_home: AwsHome, tmp_path: P
         text = result.stdout.strip()
         if text.startswith("{"):
             secrets |= secrets_of(json.loads(text))
-        leaks = files_with_any(secrets, *roots(aws_home))
+        leaks = files_with_secrets(secrets, *roots(aws_home))
         assert not leaks, f"after assumer {' '.join(args)}: {leaks}"
     # Through the AWS CLI (credential_process) and a shell eval, then the whole of /tmp once.
     cli = aws_home.command(["aws", "sts", "get-caller-identity", "--profile", "viaproc"])
@@ -111,7 +85,7 @@ def test_no_secret_on_disk_after_each_command(keyring_home: AwsHome, tmp_path: P
     # The other tests' HOMEs hold U's keys in their credentials files (written by the fixture), so
     # the suite's own temp tree is left out of the /tmp scan, except this test's directory.
     others = tuple(p for p in tmp_path_factory.getbasetemp().iterdir() if p != tmp_path)
-    leaks = files_with_any(secrets, *roots(aws_home), tmp_path, Path("/tmp"), exclude=others)
+    leaks = files_with_secrets(secrets, *roots(aws_home), tmp_path, Path("/tmp"), exclude=others)
     assert not leaks, leaks
 
 
@@ -119,7 +93,7 @@ def test_scan_finds_a_secret_that_is_on_disk(keyring_home: AwsHome) -> None:
     """The control: the same scan does find a secret written to a file."""
     planted = Path(keyring_home.env["TMPDIR"]) / "planted"
     planted.write_text("x" + keyring_home.world.u.secret_access_key + "x")
-    assert files_with_any({keyring_home.world.u.secret_access_key}, *roots(keyring_home)) == {
+    assert files_with_secrets({keyring_home.world.u.secret_access_key}, *roots(keyring_home)) == {
         keyring_home.world.u.secret_access_key: [planted]}
     assert files_containing(keyring_home.world.u.secret_access_key, *roots(keyring_home)) == [planted]
 
