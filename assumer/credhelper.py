@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, TextIO
+from typing import Any, Callable, Mapping, NamedTuple, TextIO
 
 from assumer import __version__, paths
 from assumer.ecr import strip_url
@@ -39,8 +37,7 @@ class NotFound(AssumerError):
     """The helper does not serve this registry."""
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     """Which profile (and region override) serves a registry."""
 
     profile: str
@@ -54,11 +51,9 @@ def mapping_file() -> Path:
 
 def load_mappings(path: Path | None = None) -> dict[str, Route]:
     """The registry -> profile map written by ``ecr-helper configure`` ({} when absent)."""
-    from assumer.engine import read_json_object
-
     path = path or mapping_file()
     again = "fix it, or run 'assumer ecr-helper configure' again"
-    data = read_json_object(path, what="the registry map", hint=again)
+    data = paths.read_json_object(path, what="the registry map", hint=again)
     if not data:
         return {}
     registries = data.get("registries")
@@ -76,7 +71,7 @@ def save_mapping(host: str, entry: Route, path: Path | None = None) -> Path:
     path = path or mapping_file()
     current = load_mappings(path)
     current[host] = entry
-    body = {"registries": {h: {k: v for k, v in vars(m).items() if v is not None} for h, m in sorted(current.items())}}
+    body = {"registries": {h: {k: v for k, v in m._asdict().items() if v is not None} for h, m in sorted(current.items())}}
     paths.private_dir(path.parent)
     paths.write_private_file(path, json.dumps(body, indent=1) + "\n")
     return path
@@ -227,6 +222,8 @@ def add_cred_helper(config_path: Path, host: str) -> bool:
 
 def check_on_path(environ: Mapping[str, str]) -> str:
     """Where the engine will find the helper; EngineError when it will not."""
+    import shutil
+
     from assumer.engine import HELPER, helper_directory
 
     found = shutil.which(HELPER, path=environ.get("PATH", os.defpath))

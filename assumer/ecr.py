@@ -12,9 +12,8 @@ import binascii
 import json
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 from urllib.parse import urlsplit
 
 from assumer import logs
@@ -36,8 +35,7 @@ _REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
-@dataclass(frozen=True)
-class Registry:
+class Registry(NamedTuple):
     """An ECR registry host and what its name says."""
 
     host: str
@@ -102,8 +100,7 @@ def account_of(role_arn: str | None) -> str | None:
     return parts[4] if len(parts) > 5 and re.fullmatch(r"\d{12}", parts[4]) else None
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """Where an image goes: ``HOST/REPOSITORY:TAG``."""
 
     host: str
@@ -154,8 +151,7 @@ def push_target(image: str, host: str, *, repository: str | None = None, tag: st
 # -- tokens -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """A registry login: user name, password, expiry and the registry it was minted for."""
 
     username: str
@@ -208,8 +204,7 @@ def decode_token(data: dict[str, Any]) -> Token:
     return Token(user, password, expires, str(data.get("proxyEndpoint", "")))
 
 
-@dataclass(frozen=True)
-class Where:
+class Where(NamedTuple):
     """A registry host, the account to ask a token for (None: the caller's) and the API region."""
 
     host: str
@@ -288,8 +283,7 @@ def fetch_token(session: Any, where: Where) -> Token:
     return decode_token(items[0])
 
 
-@dataclass(frozen=True)
-class TokenResult:
+class TokenResult(NamedTuple):
     """A token for a host, and whether it came from the cache or was cached now."""
 
     host: str

@@ -27,6 +27,7 @@ from types import FrameType
 from typing import IO, Iterator, Mapping
 
 from assumer.errors import AssumerError, ConfigError, EngineError
+from assumer.paths import read_json_object
 
 HELPER = "docker-credential-assumer"
 HELPER_NAME = "assumer"  # what credHelpers names: docker runs docker-credential-<name>
@@ -271,19 +272,6 @@ def user_docker_dir(environ: Mapping[str, str]) -> Path:
     """``$DOCKER_CONFIG``, else ``~/.docker``: where the user's Docker CLI settings live."""
     configured = environ.get("DOCKER_CONFIG")
     return Path(configured) if configured else Path(environ.get("HOME") or os.path.expanduser("~")) / ".docker"
-
-
-def read_json_object(path: Path, *, what: str, hint: str) -> dict:
-    """A JSON object from ``path`` ({} when there is no file); ConfigError naming ``what`` otherwise."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read {what} {path}: {exc}", hint=hint) from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{what} {path} is not a JSON object", hint=hint)
-    return data
 
 
 def read_docker_config(path: Path) -> dict:

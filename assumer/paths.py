@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -75,3 +76,16 @@ def write_private_file(path: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def read_json_object(path: Path, *, what: str, hint: str) -> dict:
+    """A JSON object from ``path`` ({} when there is no file); ConfigError naming ``what`` otherwise."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc}", hint=hint) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} {path} is not a JSON object", hint=hint)
+    return data
