@@ -169,6 +169,13 @@ def handle(action: str, stdin: TextIO, stdout: TextIO, stderr: TextIO,
     except KeyboardInterrupt:
         stdout.write("docker-credential-assumer: interrupted\n")
         return 130
+    except Exception as exc:  # a bug: one redacted line where the engine shows it, not a raw traceback
+        from assumer import logs
+
+        line = logs.redact(f"docker-credential-assumer: internal error: {type(exc).__name__}: {exc} (a bug)")
+        stdout.write(line + "\n")
+        stderr.write(line + "\n")
+        return 1
     stdout.flush()
     return 0
 

@@ -64,6 +64,18 @@ def test_errors_go_to_stdout_and_stderr_with_status_1() -> None:
     assert out == err == "docker-credential-assumer: getting an ECR login token for profile 'denied': access denied\n"
 
 
+def test_an_unexpected_error_is_one_line_not_a_traceback() -> None:
+    credhelper.save_mapping("h:1", credhelper.Route("r"))
+
+    def broken(host: str, route: credhelper.Route) -> tuple[str, str]:
+        raise RuntimeError("boom")
+
+    out, err = io.StringIO(), io.StringIO()
+    status = credhelper.handle("get", io.StringIO("h:1"), out, err, {}, source=broken)
+    assert status == 1
+    assert out.getvalue() == err.getvalue() == "docker-credential-assumer: internal error: RuntimeError: boom (a bug)\n"
+
+
 def test_store_and_erase_succeed_and_keep_nothing(config_home: Path) -> None:
     assert run("store", json.dumps({"ServerURL": "h:1", "Username": "AWS", "Secret": "x"})) == (0, "", "")
     assert run("erase", "h:1") == (0, "", "")
