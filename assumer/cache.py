@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable
 
 from assumer import locking, ui
@@ -114,11 +113,6 @@ class SessionCache:
             ui.warn(f"discarding a corrupt cached session for {label} ({exc}); a new one replaces it")
             self.delete(key)
             return None
-
-    def get_fresh(self, key: str, *, label: str, now: datetime) -> Credentials | None:
-        """The cached credentials if more than ``min_ttl`` seconds are left."""
-        cached = self.get(key, label=label)
-        return cached if cached is not None and cached.is_fresh(now, self.min_ttl) else None
 
     def put(self, key: str, credentials: Credentials, *, profile: str, kind: str, detail: str = "") -> None:
         """Store ``credentials``; on a keyring failure warn once and carry on uncached."""

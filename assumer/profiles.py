@@ -159,14 +159,6 @@ class RoleSpec(NamedTuple):
         """True when the source is itself an assumed role (AWS caps these at one hour)."""
         return isinstance(self.source, RoleSpec)
 
-    @property
-    def account(self) -> str:
-        return self.role_arn.split(":")[4]
-
-    @property
-    def role_name(self) -> str:
-        return self.role_arn.split(":", 5)[5].rsplit("/", 1)[-1]
-
     def chain(self) -> list[Union["RoleSpec", Source]]:
         """Root first: [Source, RoleSpec, RoleSpec, ...]."""
         links: list[Union[RoleSpec, Source]] = [self]
@@ -265,7 +257,7 @@ class AwsConfig:
             source = self._resolve(source_profile, [])
             target: Target = RoleSpec(
                 profile=name, role_arn=name, source=source,
-                region=_region_of(source), where="the command line",
+                region=source.region, where="the command line",
             )
         else:
             if source_profile:
@@ -396,10 +388,6 @@ def _root_source(profile: str, settings: Mapping[str, Value], seen: list[str]) -
     )
 
 
-def _region_of(target: Target) -> str | None:
-    return target.region
-
-
 def _apply_overrides(target: Target, *, duration: int | None, region: str | None) -> Target:
     if duration is not None:
         check_duration(duration, "--duration")
@@ -408,8 +396,3 @@ def _apply_overrides(target: Target, *, duration: int | None, region: str | None
     if region is not None:
         target = target._replace(region=region)
     return target
-
-
-def load_and_resolve(name: str, **options: object) -> Target:
-    """Convenience: read the files from the environment and resolve ``name``."""
-    return AwsConfig.load().resolve(name, **options)  # type: ignore[arg-type]
