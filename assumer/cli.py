@@ -15,9 +15,9 @@ from typing import Any, Callable, NoReturn
 import click
 
 from assumer import __version__, ui
+from assumer.render import SHELLS
 from assumer.errors import AssumerError, ConfigError, KeyringError
 
-SUPPORTED_SHELLS = ("bash", "zsh", "fish", "powershell", "dotenv", "json")
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
@@ -78,11 +78,6 @@ def get_session(profile: str, kwargs: dict[str, Any]):  # type: ignore[no-untype
     return session.get_session(profile, _options(kwargs))
 
 
-def _default_shell() -> str:
-    name = os.path.basename(os.environ.get("SHELL", ""))
-    return name if name in ("bash", "zsh", "fish") else "bash"
-
-
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="assumer")
 @click.option("--debug", is_flag=True, help="Log to stderr (secrets redacted), tracebacks included.")
@@ -104,7 +99,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 @cli.command("env")
 @click.argument("profile", required=False, shell_complete=complete_profiles)
-@click.option("--shell", "shell", type=click.Choice(SUPPORTED_SHELLS), default=None,
+@click.option("--shell", "shell", type=click.Choice(SHELLS), default=None,
               help="Output syntax (default: from $SHELL, else bash).")
 @click.option("--unset", is_flag=True, help="Print the lines that remove every variable assumer sets.")
 @session_options
@@ -112,7 +107,7 @@ def env_command(profile: str | None, shell: str | None, unset: bool, **kwargs: A
     """Print the lines that set PROFILE's credentials: eval "$(assumer env PROFILE)"."""
     from assumer import render
 
-    shell = shell or _default_shell()
+    shell = shell or render.default_shell(os.environ)
     if unset:
         if profile:
             raise click.UsageError("--unset takes no PROFILE")

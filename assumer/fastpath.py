@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Mapping, TextIO
 
-_SHELLS = ("bash", "zsh", "fish", "powershell", "dotenv", "json")
+from assumer.render import SHELLS
 
 
 def parse(argv: list[str]) -> tuple[str, str, str | None] | None:
@@ -45,7 +45,7 @@ def parse(argv: list[str]) -> tuple[str, str, str | None] | None:
         else:
             positional.append(word)
         index += 1
-    if len(positional) != 1 or (shell is not None and shell not in _SHELLS):
+    if len(positional) != 1 or (shell is not None and shell not in SHELLS):
         return None
     return command, positional[0], shell
 
@@ -89,7 +89,4 @@ def _cached_output(command: str, profile: str, shell: str | None, env: Mapping[s
         return render.credential_process_json(credentials)
     region = target.region
     variables = render.session_variables(credentials, profile, region)
-    if shell is None:
-        name = os.path.basename(env.get("SHELL", ""))
-        shell = name if name in ("bash", "zsh", "fish") else "bash"
-    return render.render(variables, render.variables_to_unset(variables), shell)
+    return render.render(variables, render.variables_to_unset(variables), shell or render.default_shell(env))

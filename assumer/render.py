@@ -35,6 +35,12 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _POSIX_SAFE = re.compile(r"^[A-Za-z0-9_.,:/@%+=-]+$")
 
 
+def default_shell(environ: Mapping[str, str]) -> str:
+    """``--shell``'s default: the basename of ``$SHELL`` when it is bash, zsh or fish, else bash."""
+    name = environ.get("SHELL", "").rsplit("/", 1)[-1]
+    return name if name in ("bash", "zsh", "fish") else "bash"
+
+
 def session_variables(credentials: Credentials, profile: str, region: str | None) -> dict[str, str]:
     """The variables that hand a session to a shell or a child process, in a stable order."""
     variables = {
