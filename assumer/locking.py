@@ -23,9 +23,11 @@ _POLL = 0.02
 def lock_timeout() -> float:
     """``ASSUMER_LOCK_TIMEOUT`` seconds (default 120), how long to wait for another process."""
     try:
-        return float(os.environ.get("ASSUMER_LOCK_TIMEOUT", DEFAULT_TIMEOUT))
+        value = float(os.environ.get("ASSUMER_LOCK_TIMEOUT", DEFAULT_TIMEOUT))
     except ValueError:
         return DEFAULT_TIMEOUT
+    # nan would never reach the deadline (every comparison is False): a hang, not a timeout.
+    return value if value >= 0 else DEFAULT_TIMEOUT
 
 
 @contextmanager
