@@ -125,15 +125,21 @@ class SessionCache:
             expiration = format_timestamp(credentials.expiration) if credentials.expiration else ""
             self.index.record(key, profile=profile, kind=kind, detail=detail, expiration=expiration)
 
-    def put_text(self, key: str, text: str, *, profile: str, kind: str, detail: str, expiration: str) -> None:
-        """Store a non-credentials secret (an ECR token) the same way, with its index row."""
+    def put_text(self, key: str, text: str, *, profile: str, kind: str, detail: str, expiration: str) -> bool:
+        """Store a non-credentials secret (an ECR token) the same way, with its index row.
+
+        True when it is now in the store; False under ``--no-cache`` or when the keyring failed.
+        """
         try:
             self.store.set(key, text)
         except KeyringError as exc:
             self._degrade(exc)
-            return
-        if self.index is not None and not isinstance(self.store, NullStore):
+            return False
+        if isinstance(self.store, NullStore):
+            return False
+        if self.index is not None:
             self.index.record(key, profile=profile, kind=kind, detail=detail, expiration=expiration)
+        return True
 
     def get_text(self, key: str) -> str | None:
         try:

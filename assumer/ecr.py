@@ -319,10 +319,10 @@ def token_for(
         if hit is not None:
             return TokenResult(where.host, hit, True, True)
     token = minted or fetch(session, where)
-    stored = token.usable(now())
-    if stored:
-        cache.put_text(key, token.to_json(), profile=session.profile, kind="ecr", detail=where.host,
-                       expiration=format_timestamp(token.expires_at))
+    # stored: the helper will find it in the keyring (else ecr-push hands it over in the environment).
+    stored = token.usable(now()) and cache.put_text(
+        key, token.to_json(), profile=session.profile, kind="ecr", detail=where.host,
+        expiration=format_timestamp(token.expires_at))
     return TokenResult(where.host, token, False, stored)
 
 

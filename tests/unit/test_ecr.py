@@ -10,8 +10,8 @@ import pytest
 
 from assumer import ecr
 from assumer.cache import SessionCache
-from assumer.errors import ConfigError, EngineError
-from assumer.store import MemoryStore
+from assumer.errors import ConfigError, EngineError, KeyringError
+from assumer.store import MemoryStore, NullStore
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -206,6 +206,20 @@ def test_stale_token_is_returned_but_not_cached() -> None:
     assert (stale.token.password, stale.stored) == ("s3cret-token", False)
     assert store.store.items == {}
     assert ecr.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch).token.password == "fresh"
+
+
+def test_a_token_the_keyring_refused_is_not_reported_as_stored() -> None:
+    class Refusing(MemoryStore):
+        def set(self, username: str, secret: str) -> None:
+            raise KeyringError("cannot write to the keyring: locked")
+
+    fetch = Fetcher(item())
+    result = ecr.token_for(FakeSession(), "h:1", cache=SessionCache(Refusing(), None), now=lambda: NOW, fetch=fetch)
+    # ecr-push then hands the token to the helper in the engine's environment.
+    assert (result.cached, result.stored) == (False, False)
+    no_cache = ecr.token_for(FakeSession(), "h:1", cache=SessionCache(NullStore(), None), now=lambda: NOW,
+                             fetch=Fetcher(item()))
+    assert no_cache.stored is False
 
 
 def test_refresh_ignores_the_cache() -> None:
