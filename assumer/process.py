@@ -12,7 +12,8 @@ from assumer.errors import CommandNotExecutable, CommandNotFound
 
 def child_environment(base: Mapping[str, str], variables: Mapping[str, str], unset: Iterable[str]) -> dict[str, str]:
     """``base`` with ``unset`` removed and ``variables`` set."""
-    env = {name: value for name, value in base.items() if name not in set(unset)}
+    removed = set(unset)
+    env = {name: value for name, value in base.items() if name not in removed}
     env.update(variables)
     return env
 
