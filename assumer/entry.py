@@ -8,16 +8,21 @@ import sys
 def main() -> None:
     """Run ``assumer``; a cached ``env``/``credential-process`` never imports click or boto3."""
     _open_closed_streams()
-    from assumer import fastpath
+    try:
+        from assumer import fastpath
 
-    if fastpath.serve(sys.argv[1:]):
-        try:
-            sys.stdout.flush()
-        except BrokenPipeError:
-            pass
-        return
-    from assumer.cli import main as cli_main
+        if fastpath.serve(sys.argv[1:]):
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                pass
+            return
+        from assumer.cli import main as cli_main
+    except KeyboardInterrupt:  # Ctrl-C before click's main runs: as cli.main reports it, no traceback
+        from assumer import ui
 
+        ui.info("interrupted")
+        sys.exit(130)
     cli_main()
 
 

@@ -40,3 +40,17 @@ def test_declines_on_any_error_without_output(tmp_path) -> None:
     environ = {"HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "missing")}
     assert serve(["env", "nosuchprofile"], environ=environ, out=out) is False
     assert out.getvalue() == ""
+
+
+def test_ctrl_c_on_the_fast_path_is_exit_130_without_a_traceback(monkeypatch, capsys) -> None:
+    from assumer import entry, fastpath
+
+    def interrupted(argv: list[str]) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fastpath, "serve", interrupted)
+    monkeypatch.setattr("sys.argv", ["assumer", "env", "r"])
+    with pytest.raises(SystemExit) as stopped:
+        entry.main()
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == "assumer: interrupted\n"
