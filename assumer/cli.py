@@ -56,7 +56,7 @@ def _options(kwargs: dict[str, Any]):  # type: ignore[no-untyped-def]
 
     code = kwargs.pop("mfa_code", None)
     if code == "-":
-        code = sys.stdin.readline().strip()
+        code = _read_stdin_line().strip()
         if not code:
             raise ConfigError("--mfa-code -: stdin held no MFA code", hint="pipe the 6-digit code in")
     if code is not None:  # a bad code is a bad value whether or not the profile needs one
@@ -69,6 +69,25 @@ def _options(kwargs: dict[str, Any]):  # type: ignore[no-untyped-def]
         region=kwargs.pop("region", None),
         source_profile=kwargs.pop("source_profile", None),
     )
+
+
+def _read_stdin_line() -> str:
+    """One line of stdin, and not a byte more: ``exec``'s command reads the rest.
+
+    ``sys.stdin.readline()`` would fill its buffer first (up to 8 KiB from a pipe,
+    the whole of a small file), and that input would be lost to the command.
+    """
+    try:
+        fd = sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (click's test runner)
+        return sys.stdin.readline()
+    line = bytearray()
+    while not line.endswith(b"\n"):
+        byte = os.read(fd, 1)
+        if not byte:
+            break
+        line += byte
+    return line.decode(errors="replace")
 
 
 def get_session(profile: str, kwargs: dict[str, Any]):  # type: ignore[no-untyped-def]

@@ -76,6 +76,14 @@ def test_mfa_code_from_stdin(aws_home: AwsHome) -> None:
     assert last_assume(aws_home)["TokenCode"] == "654321"
 
 
+def test_mfa_code_from_stdin_leaves_the_rest_of_stdin_to_the_exec_command(aws_home: AwsHome) -> None:
+    add_role_profile(aws_home, "rmfa", f"mfa_serial = {MFA_SERIAL}")
+    result = aws_home.run(["exec", "rmfa", "--mfa-code", "-", "--", "cat"], input="654321\nfor the command\n")
+    assert result.returncode == 0, result.stderr
+    assert last_assume(aws_home)["TokenCode"] == "654321"
+    assert result.stdout == "for the command\n"
+
+
 def test_mfa_without_terminal_or_code_fails_at_once(aws_home: AwsHome) -> None:
     add_role_profile(aws_home, "rmfa", f"mfa_serial = {MFA_SERIAL}")
     started = time.monotonic()
