@@ -56,7 +56,10 @@ class Index:
         except (OSError, ValueError) as exc:
             ui.warn(f"ignoring unreadable session index {self.path}: {exc}")
             return {}
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        # Rows that are not objects (a hand-edited or foreign file) are skipped, not a crash in list/clear.
+        return {key: meta for key, meta in data.items() if isinstance(meta, dict)}
 
     def _update(self, change) -> None:  # type: ignore[no-untyped-def]
         from assumer import paths

@@ -248,3 +248,9 @@ def test_static_keys_are_read_by_assumer_for_names_botocore_cannot_parse(env: En
     )
     env.get("q")
     assert env.sts.calls[0]["source"] == Credentials("AKIAODDODDODDODDODD1", "odd-secret-value-0000")
+
+
+def test_index_rows_that_are_not_objects_are_skipped(tmp_path) -> None:
+    path = tmp_path / "index.json"
+    path.write_text('{"a": "not a row", "b": {"profile": "r", "kind": "session"}}', encoding="utf-8")
+    assert Index(path).load() == {"b": {"profile": "r", "kind": "session"}}
