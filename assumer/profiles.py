@@ -8,7 +8,6 @@ little more than one with two (configparser parses every line up front).
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from typing import Mapping, NamedTuple, Union
@@ -229,6 +228,8 @@ class AwsConfig:
 
     def unknown_profile(self, profile: str) -> ConfigError:
         """The error for a name that is in neither file, with the closest names."""
+        import difflib  # only for this error: a cache hit never needs it
+
         close = difflib.get_close_matches(profile, self.profile_names(), n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}?" if close else f"profiles are read from {self.config.path}"
         return ConfigError(f"unknown profile {profile!r}", hint=hint)
