@@ -169,6 +169,7 @@ def register(group: click.Group) -> None:
     """Add the ECR commands to the ``assumer`` group."""
     import click
 
+    from assumer import policy
     from assumer.cli import complete_profiles, session_options
 
     profile_arg = click.argument("profile", shell_complete=complete_profiles)
@@ -197,7 +198,7 @@ def register(group: click.Group) -> None:
     helper_group.command("configure")(profile_arg(configure))
 
     command = policy_command
-    command = click.option("--document", type=click.Choice(("push", "trust", "user")),
+    command = click.option("--document", type=click.Choice(policy.DOCUMENTS),
                            help="Print only this document, as plain JSON (for --policy-document).")(command)
     command = click.option("--allow-create-repository", is_flag=True, help="Add ecr:CreateRepository.")(command)
     command = click.option("--region", default="*", show_default=True, help="Region in the repository ARNs.")(command)
