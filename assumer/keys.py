@@ -25,7 +25,8 @@ def validate(profile: str, key_id: str, secret: str) -> Credentials:
         )
     if not _KEY_ID.match(key_id):
         raise ConfigError(
-            f"{key_id[:4]}... is not an access key ID",
+            # Nothing of the line is quoted: keys piped in the wrong order put the secret there.
+            f"the first line ({len(key_id)} characters) is not an access key ID",
             hint="the first line is the key ID (AKIA...), the second the secret",
         )
     if len(secret) < 16 or any(c.isspace() for c in secret):

@@ -235,6 +235,9 @@ CASES = {
     "one line only for add": (["add", "u"], "AKIAIOSFODNN7EXAMPLE\n", 3, ["no keys given"]),
     "not a key ID for add": (["add", "u"], "hello world\nwJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n", 3,
                              ["not an access key ID"]),
+    "keys in the wrong order for add (nothing of the secret is quoted)": (
+        ["add", "u"], "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nAKIAIOSFODNN7EXAMPLE\n", 3,
+        ["not an access key ID", "(40 characters)"]),
     "secret with white space for add": (["add", "u"], "AKIAIOSFODNN7EXAMPLE\nshort secret that is long\n", 3,
                                         ["secret access key"]),
     "remove keys that were never stored": (["remove", "u"], "", 5, ["no keys stored"]),
@@ -389,3 +392,10 @@ def test_closed_stdout_is_not_a_crash(home: Home, args: list[str]) -> None:
     result = run_with_closed(home, args, 1)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+def test_keys_in_the_wrong_order_quote_nothing_of_the_secret(home: Home) -> None:
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    result = home.run(["add", "u"], input=f"{secret}\nAKIAIOSFODNN7EXAMPLE\n")
+    assert result.returncode == 3
+    assert secret[:4] not in result.stderr + result.stdout
