@@ -119,17 +119,11 @@ class SessionCache:
 
     def put(self, key: str, credentials: Credentials, *, profile: str, kind: str, detail: str = "") -> None:
         """Store ``credentials``; on a keyring failure warn once and carry on uncached."""
-        try:
-            self.store.set(key, credentials.to_json())
-        except KeyringError as exc:
-            self._degrade(exc)
-            return
-        if self.index is not None and not isinstance(self.store, NullStore):
-            expiration = format_timestamp(credentials.expiration) if credentials.expiration else ""
-            self.index.record(key, profile=profile, kind=kind, detail=detail, expiration=expiration)
+        expiration = format_timestamp(credentials.expiration) if credentials.expiration else ""
+        self.put_text(key, credentials.to_json(), profile=profile, kind=kind, detail=detail, expiration=expiration)
 
     def put_text(self, key: str, text: str, *, profile: str, kind: str, detail: str, expiration: str) -> bool:
-        """Store a non-credentials secret (an ECR token) the same way, with its index row.
+        """Store a secret (credentials' JSON, an ECR token) with its index row.
 
         True when it is now in the store; False under ``--no-cache`` or when the keyring failed.
         """
