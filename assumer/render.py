@@ -31,8 +31,9 @@ REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 ALL_VARIABLES = CREDENTIAL_VARIABLES + REGION_VARIABLES + MARKER_VARIABLES + PROFILE_VARIABLES
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_POSIX_SAFE = re.compile(r"^[A-Za-z0-9_.,:/@%+=-]+$")
+# \Z, not $: "$" also matches before a final newline, which would let "x\n" go out unquoted.
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+_POSIX_SAFE = re.compile(r"^[A-Za-z0-9_.,:/@%+=-]+\Z")
 
 
 def default_shell(environ: Mapping[str, str]) -> str:

@@ -25,7 +25,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from assumer import render
@@ -159,6 +159,7 @@ PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 @PROPERTY
 @given(values=values_strategy(SENTINEL))
+@example(values=["0\n", "eu-west-1\n"])  # a final newline once went out unquoted (regex "$")
 def test_render_then_evaluate_round_trips_exactly(shell: str, values: list[str], workdir: Path) -> None:
     check_round_trip(shell, values, workdir, SENTINEL)
 

@@ -9,6 +9,7 @@ import pytest
 from assumer.credentials import Credentials
 from assumer.render import (
     credential_process_json,
+    quote_dotenv,
     quote_fish,
     quote_posix,
     quote_powershell,
@@ -75,6 +76,13 @@ def test_fish_quoting_keeps_each_statement_on_one_line() -> None:
     assert "\n" not in quote_fish("a\nb\\c'")
     assert quote_fish("") == "''"
     assert quote_posix("") == "$''"
+
+
+def test_a_final_newline_is_quoted_like_any_other() -> None:
+    # A regex "$" matches before a final newline: "eu-west-1\n" once went out bare.
+    assert quote_posix("eu-west-1\n") == "$'eu-west-1\\x0a'"
+    assert quote_fish("0\n") == "'0'\\x0a"
+    assert quote_dotenv("0\n") == '"0\\n"'
 
 
 def test_unset_covers_every_variable() -> None:
