@@ -20,7 +20,7 @@ DEFAULT_DURATION = 3600
 # AWS caps a session assumed with role credentials (role chaining) at one hour.
 CHAINED_MAX_DURATION = 3600
 
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}\Z")  # \Z: no final newline
 _SESSION_NAME_BAD = re.compile(r"[^\w+=,.@-]")
 _SECTION = re.compile(r"^\[\s*([^\]]*?)\s*\]\s*$")
 _KEY_VALUE = re.compile(r"^([^=:\s][^=:]*?)\s*[=:]\s*(.*)$")

@@ -255,3 +255,9 @@ def test_profile_without_role_takes_the_registry_from_ecrs_answer() -> None:
 def test_no_region_and_no_registry_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="has no region"):
         ecr.token_for(FakeSession(region=None), None, cache=cache(), now=lambda: NOW, fetch=Fetcher())
+
+
+@pytest.mark.parametrize("override", [{"tag": "v1\n"}, {"repository": "app\n"}])
+def test_a_final_newline_is_not_a_valid_tag_or_repository(override: dict) -> None:
+    with pytest.raises(ConfigError):
+        ecr.push_target("app", "h:1", **override)

@@ -160,3 +160,8 @@ def test_many_profiles_parse_only_what_is_needed() -> None:
     cfg = config(text, "")
     cfg.resolve("p1999")
     assert len(cfg.config._parsed) == 2  # p1999 and u, not 2001 sections
+
+
+def test_a_role_arn_with_a_final_newline_is_not_a_role_arn() -> None:
+    with pytest.raises(ConfigError, match="not a role ARN"):
+        config().resolve("arn:aws:iam::123456789012:role/R\n", source_profile="u")
