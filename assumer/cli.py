@@ -311,7 +311,7 @@ def _on_sigterm(signum: int, frame: Any) -> NoReturn:
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point: run the command and exit with the documented code."""
     signal.signal(signal.SIGTERM, _on_sigterm)
-    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    debug = _debug_requested(sys.argv[1:] if argv is None else argv)
     try:
         cli.main(args=argv, prog_name="assumer", standalone_mode=False)
         code = 0
@@ -335,6 +335,16 @@ def main(argv: list[str] | None = None) -> NoReturn:
         _report(exc, debug)
         code = 1
     _exit(code)
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    """``--debug`` among the group options (before the command), not in a command's own arguments."""
+    for word in argv:
+        if word == "--debug":
+            return True
+        if not word.startswith("-"):
+            return False
+    return False
 
 
 def _report(exc: BaseException, debug: bool) -> None:

@@ -134,7 +134,10 @@ def policy_command(account: str | None, role: str, user: str, repositories: tupl
     import json
 
     from assumer import policy, ui
+    from assumer.errors import ConfigError
 
+    if account is not None and not (len(account) == 12 and account.isascii() and account.isdigit()):
+        raise ConfigError(f"--account {account!r} is not an AWS account id", hint="give the 12 digits")
     if account is None:
         ui.warn(f"no --account given: using the example account {policy.EXAMPLE_ACCOUNT}")
     setup = policy.Setup(account=account or policy.EXAMPLE_ACCOUNT, role=role, user=user,
@@ -213,5 +216,7 @@ def register(group: click.Group) -> None:
 def credential_helper_main() -> None:
     """Entry point of ``docker-credential-assumer``."""
     from assumer import credhelper
+    from assumer.entry import interrupt_on_sigterm
 
+    interrupt_on_sigterm()
     sys.exit(credhelper.main())

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from types import FrameType
+
+
+def interrupt_on_sigterm() -> None:
+    """SIGTERM ends the process as Ctrl-C does (exit 130, no traceback, nothing left behind).
+
+    Installed before anything else, so the fast path and click's start-up are
+    covered too; ``ecr-push`` / ``ecr-login`` install their own handler to stop the
+    engine first (exit 143).
+    """
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def main() -> None:
     """Run ``assumer``; a cached ``env``/``credential-process`` never imports click or boto3."""
+    interrupt_on_sigterm()
     _open_closed_streams()
     try:
         from assumer import fastpath

@@ -54,3 +54,11 @@ def test_ctrl_c_on_the_fast_path_is_exit_130_without_a_traceback(monkeypatch, ca
         entry.main()
     assert stopped.value.code == 130
     assert capsys.readouterr().err == "assumer: interrupted\n"
+
+
+def test_debug_is_a_group_option_only() -> None:
+    from assumer.cli import _debug_requested
+
+    assert _debug_requested(["--debug", "env", "r"])
+    assert not _debug_requested(["exec", "r", "--", "tool", "--debug"])
+    assert not _debug_requested(["env", "r"])
