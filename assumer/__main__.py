@@ -1,6 +1,6 @@
 """``python -m assumer`` runs the command line."""
 
-from assumer.entry import main
+from assumer.cli.entry import main
 
 if __name__ == "__main__":
     main()

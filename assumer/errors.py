@@ -1,7 +1,7 @@
 """The error hierarchy: every failure a user can meet, each with its exit code.
 
 The CLI turns these into one line on stderr and the exit code in exactly one
-place (``cli.main``); nothing else calls ``sys.exit``.
+place (``assumer.cli.app.run``); nothing else calls ``sys.exit`` (the console scripts aside).
 """
 
 from __future__ import annotations
@@ -62,8 +62,3 @@ class CommandNotFound(AssumerError):
 
     exit_code = 127
 
-
-class Interrupted(AssumerError):
-    """Ctrl-C or SIGTERM; nothing is left behind."""
-
-    exit_code = 130

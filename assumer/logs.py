@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
+from typing import Iterable
 
 REDACTED = "***"
 
@@ -36,6 +37,12 @@ def register_secret(value: str | None) -> None:
     """Redact ``value`` wherever it appears in a later log line or traceback."""
     if value and len(value) >= 6:
         _known.add(value)
+
+
+def register_secrets(values: Iterable[str | None]) -> None:
+    """:func:`register_secret` for each of ``values`` (a Credentials' ``secrets()``)."""
+    for value in values:
+        register_secret(value)
 
 
 _compiled: list[re.Pattern[str]] = []

@@ -36,8 +36,8 @@ ROWS = {
         "    col = secretstorage.get_default_collection(c)\n"
         f"    [i.get_secret() for i in col.search_items({{'service': {SERVICE!r}, 'username': {USERNAME!r}}})]"
     ),
-    "assumer.secretservice.get_password": (
-        f"from assumer.secretservice import get_password; assert get_password({SERVICE!r}, {USERNAME!r})"
+    "assumer.store.secretservice.get_password": (
+        f"from assumer.store.secretservice import get_password; assert get_password({SERVICE!r}, {USERNAME!r})"
     ),
 }
 BASELINE = "baseline: import keyring; keyring.get_password"

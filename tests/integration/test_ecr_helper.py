@@ -169,8 +169,8 @@ def report():
     sys.stderr.write('HEAVY:' + ','.join(heavy) + '\\n')
 atexit.register(report)
 sys.argv = ['docker-credential-assumer', 'get']
-from assumer.cli_ecr import credential_helper_main
-credential_helper_main()
+from assumer.ecr.helper import console_main
+console_main()
 """
 
 

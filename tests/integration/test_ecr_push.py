@@ -341,7 +341,7 @@ def report():
     sys.stderr.write('HEAVY:' + ','.join(heavy) + '\\n')
 atexit.register(report)
 sys.argv = ['assumer', *sys.argv[1:]]
-from assumer.entry import main
+from assumer.cli.entry import main
 main()
 """
 

@@ -41,7 +41,7 @@ import pytest
 import secretstorage
 from secretstorage.util import SS_PATH, DBusAddressWrapper, format_secret, open_session
 
-from assumer import sts
+from assumer.core import sts
 from tests.conftest import AwsHome, keyring_items
 from tests.tools.net import free_port
 

@@ -31,7 +31,7 @@ READER = """
 import json, logging, sys
 if sys.argv[3:] == ["--debug"]:
     logging.basicConfig(level=logging.DEBUG)
-from assumer.secretservice import Fallback, get_password
+from assumer.store.secretservice import Fallback, get_password
 try:
     result = {"secret": get_password(sys.argv[1], sys.argv[2])}
 except Fallback as exc:
@@ -152,7 +152,7 @@ def test_several_matching_items_give_what_keyring_gives(tmp_path: Path) -> None:
 def test_in_this_process_with_keyring_already_loaded() -> None:
     import keyring
 
-    from assumer.secretservice import get_password
+    from assumer.store.secretservice import get_password
 
     keyring.set_password(SERVICE, "user", "in-process")
     assert get_password(SERVICE, "user") == "in-process"
@@ -173,7 +173,7 @@ def test_explicit_python_keyring_backend_is_honoured(tmp_path: Path) -> None:
 
 ORACLE = """
 import json, sys
-from assumer.secretservice import Fallback, get_password
+from assumer.store.secretservice import Fallback, get_password
 try:
     lean = {"secret": get_password(sys.argv[1], sys.argv[2])}
 except Fallback as exc:
@@ -359,7 +359,7 @@ def test_timing_against_import_keyring(tmp_path: Path, capsys: pytest.CaptureFix
 
     keyring.set_password(SERVICE, "probe", "v")
     commands = {
-        "lean": f"from assumer.secretservice import get_password; get_password({SERVICE!r}, 'probe')",
+        "lean": f"from assumer.store.secretservice import get_password; get_password({SERVICE!r}, 'probe')",
         "keyring": f"import keyring; keyring.get_password({SERVICE!r}, 'probe')",
     }
     times: dict[str, list[float]] = {name: [] for name in commands}

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assumer.errors import ConfigError
-from assumer.profiles import AwsConfig, IniFile, RoleSpec, Source
-from assumer.session import SessionOptions, resolve
+from assumer.core.profiles import AwsConfig, IniFile, RoleSpec, Source
+from assumer.core.session import SessionOptions, resolve
 
 NAMES = ["u", "r", "r2", "default", "a b", "x", "arn:aws:iam::123456789012:role/R", "", " ", "é", "[x]", "a=b"]
 KEYS = ["role_arn", "source_profile", "credential_source", "mfa_serial", "duration_seconds", "external_id",

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
-from assumer.cli import cli
+from assumer.cli.app import cli
 from assumer import errors
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()

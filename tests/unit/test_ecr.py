@@ -1,4 +1,4 @@
-"""assumer.ecr: registry hosts, image references and the token cache (no services)."""
+"""assumer.ecr.registry: registry hosts, image references and the token cache (no services)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from assumer import ecr
-from assumer.cache import SessionCache
+from assumer.ecr import registry as ecr
+from assumer.ecr import tokens
+from assumer.store.cache import SessionCache
 from assumer.errors import ConfigError, EngineError, KeyringError
-from assumer.store import MemoryStore, NullStore
+from assumer.store.backends import NullStore
+from tests.tools.fakes import MemoryStore
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -85,14 +87,14 @@ def test_account_of(arn: str | None, account: str | None) -> None:
     ("localhost/app@sha256:" + "a" * 64, "app", "latest"),
     ("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:old", "app", "old"),
 ])
-def test_push_target_follows_design(image: str, repository: str, tag: str) -> None:
-    target = ecr.push_target(image, "H:1")
+def test_image_destination_follows_design(image: str, repository: str, tag: str) -> None:
+    target = ecr.image_destination(image, "H:1")
     assert (target.repository, target.tag) == (repository, tag)
     assert target.reference() == f"H:1/{repository}:{tag}"
 
 
-def test_push_target_overrides() -> None:
-    assert ecr.push_target("localhost/app:latest", "h", repository="other/x", tag="v9").reference() == "h/other/x:v9"
+def test_image_destination_overrides() -> None:
+    assert ecr.image_destination("localhost/app:latest", "h", repository="other/x", tag="v9").reference() == "h/other/x:v9"
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -101,9 +103,9 @@ def test_push_target_overrides() -> None:
     ({"tag": "-bad"}, "not a valid tag"),
     ({"tag": "x" * 129}, "not a valid tag"),
 ])
-def test_push_target_rejects_bad_names(kwargs: dict, message: str) -> None:
+def test_image_destination_rejects_bad_names(kwargs: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        ecr.push_target("localhost/app:latest", "h", **kwargs)
+        ecr.image_destination("localhost/app:latest", "h", **kwargs)
 
 
 # -- tokens --------------------------------------------------------------------------
@@ -116,45 +118,45 @@ def item(password: str = "s3cret-token", expires: object = NOW + timedelta(hours
 
 
 def test_decode_token() -> None:
-    token = ecr.decode_token(item())
+    token = tokens.decode_token(item())
     assert (token.username, token.password, token.expires_at) == ("AWS", "s3cret-token", NOW + timedelta(hours=12))
     assert "s3cret" not in repr(token)
 
 
 @pytest.mark.parametrize("expires", [1767268800, "2026-01-01T12:00:00Z", datetime(2026, 1, 1, 12, tzinfo=timezone.utc)])
 def test_decode_token_expiry_forms(expires: object) -> None:
-    assert ecr.decode_token(item(expires=expires)).expires_at == NOW
+    assert tokens.decode_token(item(expires=expires)).expires_at == NOW
 
 
 def test_decode_token_without_expiry_is_stale() -> None:
     data = item()
     del data["expiresAt"]
-    assert not ecr.decode_token(data).usable(NOW)
+    assert not tokens.decode_token(data).usable(NOW)
 
 
 @pytest.mark.parametrize("raw", ["!!!", base64.b64encode(b"nocolon").decode(), base64.b64encode(b":pw").decode()])
 def test_decode_token_malformed(raw: str) -> None:
     with pytest.raises(EngineError):
-        ecr.decode_token({"authorizationToken": raw})
+        tokens.decode_token({"authorizationToken": raw})
 
 
 def test_decode_token_registers_the_password_for_redaction() -> None:
     from assumer import logs
 
-    ecr.decode_token(item(password="redact-me-please"))
+    tokens.decode_token(item(password="redact-me-please"))
     assert "redact-me-please" not in logs.redact("x redact-me-please y")
 
 
 def test_token_json_round_trip_and_corruption() -> None:
-    token = ecr.decode_token(item())
-    assert ecr.Token.from_json(token.to_json()) == token
+    token = tokens.decode_token(item())
+    assert tokens.Token.from_json(token.to_json()) == token
     for bad in ("", "[]", '{"Username": "AWS"}', '{"Username":"a","Password":"b","ExpiresAt":"never"}'):
         with pytest.raises(ValueError):
-            ecr.Token.from_json(bad)
+            tokens.Token.from_json(bad)
 
 
 def test_usable_means_more_than_thirty_minutes_left() -> None:
-    token = ecr.decode_token(item(expires=NOW + timedelta(minutes=31)))
+    token = tokens.decode_token(item(expires=NOW + timedelta(minutes=31)))
     assert token.usable(NOW)
     assert not token.usable(NOW + timedelta(minutes=1, seconds=1))
 
@@ -169,11 +171,11 @@ class FakeSession:
 class Fetcher:
     def __init__(self, *tokens: dict) -> None:
         self.tokens = list(tokens)
-        self.calls: list[ecr.Where] = []
+        self.calls: list[tokens.Where] = []
 
-    def __call__(self, session: object, where: ecr.Where) -> ecr.Token:
+    def __call__(self, session: object, where: tokens.Where) -> tokens.Token:
         self.calls.append(where)
-        return ecr.decode_token(self.tokens.pop(0))
+        return tokens.decode_token(self.tokens.pop(0))
 
 
 def cache() -> SessionCache:
@@ -182,30 +184,30 @@ def cache() -> SessionCache:
 
 def test_token_for_default_registry_is_the_roles_account_and_region() -> None:
     fetch = Fetcher(item())
-    result = ecr.token_for(FakeSession(), None, cache=cache(), now=lambda: NOW, fetch=fetch)
+    result = tokens.token_for(FakeSession(), None, cache=cache(), now=lambda: NOW, fetch=fetch)
     assert result.host == "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com"
-    assert fetch.calls == [ecr.Where(result.host, "123456789012", "ap-northeast-1")]
+    assert fetch.calls == [tokens.Where(result.host, "123456789012", "ap-northeast-1")]
 
 
 def test_token_for_is_cached_per_registry_and_profile() -> None:
     store = cache()
     fetch = Fetcher(item(password="first"), item(password="second"), item(password="third"))
-    first = ecr.token_for(FakeSession(), "127.0.0.1:5000", cache=store, now=lambda: NOW, fetch=fetch)
-    again = ecr.token_for(FakeSession(), "127.0.0.1:5000", cache=store, now=lambda: NOW, fetch=fetch)
-    other = ecr.token_for(FakeSession(profile="r2"), "127.0.0.1:5000", cache=store, now=lambda: NOW, fetch=fetch)
+    first = tokens.token_for(FakeSession(), "127.0.0.1:5000", cache=store, now=lambda: NOW, fetch=fetch)
+    again = tokens.token_for(FakeSession(), "127.0.0.1:5000", cache=store, now=lambda: NOW, fetch=fetch)
+    other = tokens.token_for(FakeSession(profile="r2"), "127.0.0.1:5000", cache=store, now=lambda: NOW, fetch=fetch)
     assert (first.cached, first.stored, again.cached) == (False, True, True)
     assert again.token.password == "first" and other.token.password == "second"
     later = NOW + timedelta(hours=11, minutes=31)  # 29 minutes left: minted again
-    assert ecr.token_for(FakeSession(), "127.0.0.1:5000", cache=store, now=lambda: later, fetch=fetch).token.password == "third"
+    assert tokens.token_for(FakeSession(), "127.0.0.1:5000", cache=store, now=lambda: later, fetch=fetch).token.password == "third"
 
 
 def test_stale_token_is_returned_but_not_cached() -> None:
     store = cache()
     fetch = Fetcher(item(expires=datetime(2015, 1, 1, tzinfo=timezone.utc)), item(password="fresh"))
-    stale = ecr.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch)
+    stale = tokens.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch)
     assert (stale.token.password, stale.stored) == ("s3cret-token", False)
     assert store.store.items == {}
-    assert ecr.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch).token.password == "fresh"
+    assert tokens.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch).token.password == "fresh"
 
 
 def test_a_token_the_keyring_refused_is_not_reported_as_stored() -> None:
@@ -214,10 +216,10 @@ def test_a_token_the_keyring_refused_is_not_reported_as_stored() -> None:
             raise KeyringError("cannot write to the keyring: locked")
 
     fetch = Fetcher(item())
-    result = ecr.token_for(FakeSession(), "h:1", cache=SessionCache(Refusing(), None), now=lambda: NOW, fetch=fetch)
+    result = tokens.token_for(FakeSession(), "h:1", cache=SessionCache(Refusing(), None), now=lambda: NOW, fetch=fetch)
     # ecr-push then hands the token to the helper in the engine's environment.
     assert (result.cached, result.stored) == (False, False)
-    no_cache = ecr.token_for(FakeSession(), "h:1", cache=SessionCache(NullStore(), None), now=lambda: NOW,
+    no_cache = tokens.token_for(FakeSession(), "h:1", cache=SessionCache(NullStore(), None), now=lambda: NOW,
                              fetch=Fetcher(item()))
     assert no_cache.stored is False
 
@@ -225,39 +227,39 @@ def test_a_token_the_keyring_refused_is_not_reported_as_stored() -> None:
 def test_refresh_ignores_the_cache() -> None:
     store = cache()
     fetch = Fetcher(item(password="a"), item(password="b"))
-    ecr.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch)
-    assert ecr.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch, refresh=True).token.password == "b"
+    tokens.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch)
+    assert tokens.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch, refresh=True).token.password == "b"
 
 
 def test_corrupt_cached_token_is_dropped() -> None:
     store = cache()
-    key = ecr.token_cache_key("h:1", "r", "ap-northeast-1")
+    key = tokens.token_cache_key("h:1", "r", "ap-northeast-1")
     store.store.set(key, "garbage")
-    result = ecr.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=Fetcher(item()))
+    result = tokens.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=Fetcher(item()))
     assert not result.cached
-    assert ecr.Token.from_json(store.store.items[key]).password == "s3cret-token"
+    assert tokens.Token.from_json(store.store.items[key]).password == "s3cret-token"
 
 
 def test_explicit_ecr_host_names_its_own_account_and_region() -> None:
     fetch = Fetcher(item())
-    ecr.token_for(FakeSession(), "https://210987654321.dkr.ecr.eu-west-1.amazonaws.com", cache=cache(),
+    tokens.token_for(FakeSession(), "https://210987654321.dkr.ecr.eu-west-1.amazonaws.com", cache=cache(),
                   now=lambda: NOW, fetch=fetch)
-    assert fetch.calls[0] == ecr.Where("210987654321.dkr.ecr.eu-west-1.amazonaws.com", "210987654321", "eu-west-1")
+    assert fetch.calls[0] == tokens.Where("210987654321.dkr.ecr.eu-west-1.amazonaws.com", "210987654321", "eu-west-1")
 
 
 def test_profile_without_role_takes_the_registry_from_ecrs_answer() -> None:
     fetch = Fetcher(item())
-    result = ecr.token_for(FakeSession(role_arn=None), None, cache=cache(), now=lambda: NOW, fetch=fetch)
+    result = tokens.token_for(FakeSession(role_arn=None), None, cache=cache(), now=lambda: NOW, fetch=fetch)
     assert result.host == "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com"
     assert len(fetch.calls) == 1
 
 
 def test_no_region_and_no_registry_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="has no region"):
-        ecr.token_for(FakeSession(region=None), None, cache=cache(), now=lambda: NOW, fetch=Fetcher())
+        tokens.token_for(FakeSession(region=None), None, cache=cache(), now=lambda: NOW, fetch=Fetcher())
 
 
 @pytest.mark.parametrize("override", [{"tag": "v1\n"}, {"repository": "app\n"}])
 def test_a_final_newline_is_not_a_valid_tag_or_repository(override: dict) -> None:
     with pytest.raises(ConfigError):
-        ecr.push_target("app", "h:1", **override)
+        ecr.image_destination("app", "h:1", **override)

@@ -1,4 +1,4 @@
-"""assumer.engine with stand-in engine programs (small scripts, run as real processes)."""
+"""assumer.ecr.engine with stand-in engine programs (small scripts, run as real processes)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assumer import engine
+from assumer.ecr import engine
 from assumer.errors import ConfigError, EngineError
 
 DIGEST = "sha256:" + "ab" * 32
@@ -124,7 +124,7 @@ def test_scoped_config_drops_logins_and_names_the_helper() -> None:
     assert user["auths"]  # the user's dict is not changed
 
 
-def test_push_environment_for_docker_keeps_the_users_settings_and_cleans_up(tmp_path: Path) -> None:
+def test_private_docker_config_for_docker_keeps_the_users_settings_and_cleans_up(tmp_path: Path) -> None:
     user_dir = tmp_path / "dot-docker"
     (user_dir / "contexts" / "meta").mkdir(parents=True)
     (user_dir / "cli-plugins").mkdir()
@@ -134,7 +134,7 @@ def test_push_environment_for_docker_keeps_the_users_settings_and_cleans_up(tmp_
     runtime.mkdir(mode=0o700)
     environ = {"DOCKER_CONFIG": str(user_dir), "PATH": "/usr/bin", "XDG_RUNTIME_DIR": str(runtime), "HOME": "/nope"}
     runner = engine.Engine("docker", "/bin/true", "docker")
-    with engine.push_environment(runner, "h:1", {"ASSUMER_HELPER_REGISTRY": "h:1"}, environ) as (env, extra):
+    with engine.private_docker_config(runner, "h:1", {"ASSUMER_HELPER_REGISTRY": "h:1"}, environ) as (env, extra):
         private = Path(env["DOCKER_CONFIG"])
         assert private.parent == runtime and stat.S_IMODE(private.stat().st_mode) == 0o700
         assert json.loads((private / "config.json").read_text()) == {"currentContext": "c",
@@ -150,18 +150,18 @@ def test_push_environment_for_docker_keeps_the_users_settings_and_cleans_up(tmp_
     assert (user_dir / "contexts" / "meta").is_dir()  # removing the symlinks left the user's files alone
 
 
-def test_push_environment_is_removed_when_the_push_fails(tmp_path: Path) -> None:
+def test_private_docker_config_is_removed_when_the_push_fails(tmp_path: Path) -> None:
     environ = {"HOME": str(tmp_path), "PATH": "/usr/bin", "XDG_RUNTIME_DIR": str(tmp_path)}
     with pytest.raises(EngineError):
-        with engine.push_environment(engine.Engine("docker", "x", "docker"), "h:1", {}, environ) as (env, _):
+        with engine.private_docker_config(engine.Engine("docker", "x", "docker"), "h:1", {}, environ) as (env, _):
             private = Path(env["DOCKER_CONFIG"])
             raise EngineError("push refused")
     assert not private.exists()
 
 
-def test_push_environment_for_podman_uses_an_authfile(tmp_path: Path) -> None:
+def test_private_docker_config_for_podman_uses_an_authfile(tmp_path: Path) -> None:
     environ = {"HOME": str(tmp_path), "PATH": "/usr/bin", "XDG_RUNTIME_DIR": str(tmp_path)}
-    with engine.push_environment(engine.Engine("podman", "x", "podman"), "h:1", {}, environ) as (env, extra):
+    with engine.private_docker_config(engine.Engine("podman", "x", "podman"), "h:1", {}, environ) as (env, extra):
         assert extra[0] == "--authfile" and extra[2] == "--digestfile"
         assert json.loads(Path(extra[1]).read_text())["credHelpers"] == {"h:1": "assumer"}
         assert "DOCKER_CONFIG" not in env
@@ -177,12 +177,12 @@ def test_unreadable_docker_config_is_a_config_error(tmp_path: Path) -> None:
 SIGNAL_CHILD = """
 import os, signal, sys, time
 from pathlib import Path
-from assumer import engine
+from assumer.ecr import engine
 runner = engine.Engine("docker", sys.argv[1], "docker")
 environ = {"HOME": sys.argv[2], "PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": sys.argv[2]}
 try:
     with engine.stop_on_signals():
-        with engine.push_environment(runner, "h:1", {}, environ) as (env, extra):
+        with engine.private_docker_config(runner, "h:1", {}, environ) as (env, extra):
             engine.push(runner, "h/app:v1", env=env, extra=extra)
 except engine.Stopped as exc:
     print(exc.exit_code, flush=True)

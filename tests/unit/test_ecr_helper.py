@@ -1,4 +1,4 @@
-"""assumer.credhelper: the protocol with a stand-in token source, and the set-up files."""
+"""assumer.ecr.helper: the protocol with a stand-in token source, and the set-up files."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assumer import credhelper
+from assumer.ecr import helper, routes
 from assumer.errors import AuthError, ConfigError
 
 
@@ -19,7 +19,7 @@ def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "config"
 
 
-def source(host: str, route: credhelper.Route) -> tuple[str, str]:
+def source(host: str, route: helper.Route) -> tuple[str, str]:
     if route.profile == "denied":
         raise AuthError("getting an ECR login token for profile 'denied': access denied")
     return "AWS", f"pw-for-{route.profile}"
@@ -27,12 +27,12 @@ def source(host: str, route: credhelper.Route) -> tuple[str, str]:
 
 def run(action: str, stdin: str = "", environ: dict[str, str] | None = None) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    status = credhelper.handle(action, io.StringIO(stdin), out, err, environ or {}, source=source)
+    status = helper.handle(action, io.StringIO(stdin), out, err, environ or {}, source=source)
     return status, out.getvalue(), err.getvalue()
 
 
 def test_get_for_a_configured_registry() -> None:
-    credhelper.save_mapping("h:1", credhelper.Route("r"))
+    routes.save_route("h:1", routes.Route("r"))
     status, out, err = run("get", "https://h:1\n")
     assert (status, err) == (0, "")
     assert json.loads(out) == {"ServerURL": "https://h:1", "Username": "AWS", "Secret": "pw-for-r"}
@@ -44,34 +44,34 @@ def test_get_for_an_unknown_registry_says_the_protocols_words() -> None:
 
 
 def test_one_push_environment_wins_over_the_map() -> None:
-    credhelper.save_mapping("h:1", credhelper.Route("r"))
-    environ = {credhelper.ENV_REGISTRY: "h:1", credhelper.ENV_PROFILE: "push-profile"}
+    routes.save_route("h:1", routes.Route("r"))
+    environ = {helper.ENV_REGISTRY: "h:1", helper.ENV_PROFILE: "push-profile"}
     assert json.loads(run("get", "h:1", environ)[1])["Secret"] == "pw-for-push-profile"
     # ... for that registry only.
     assert run("get", "h:2", environ)[0] == 1
 
 
 def test_secret_in_the_environment_is_used_for_its_registry_only() -> None:
-    environ = {credhelper.ENV_REGISTRY: "h:1", credhelper.ENV_SECRET: "from-env", credhelper.ENV_USERNAME: "AWS"}
+    environ = {helper.ENV_REGISTRY: "h:1", helper.ENV_SECRET: "from-env", helper.ENV_USERNAME: "AWS"}
     assert json.loads(run("get", "https://h:1/v2/", environ)[1])["Secret"] == "from-env"
     assert run("get", "h:2", environ)[0] == 1
 
 
 def test_errors_go_to_stdout_and_stderr_with_status_1() -> None:
-    credhelper.save_mapping("h:1", credhelper.Route("denied"))
+    routes.save_route("h:1", routes.Route("denied"))
     status, out, err = run("get", "h:1")
     assert status == 1
     assert out == err == "docker-credential-assumer: getting an ECR login token for profile 'denied': access denied\n"
 
 
 def test_an_unexpected_error_is_one_line_not_a_traceback() -> None:
-    credhelper.save_mapping("h:1", credhelper.Route("r"))
+    routes.save_route("h:1", routes.Route("r"))
 
-    def broken(host: str, route: credhelper.Route) -> tuple[str, str]:
+    def broken(host: str, route: helper.Route) -> tuple[str, str]:
         raise RuntimeError("boom")
 
     out, err = io.StringIO(), io.StringIO()
-    status = credhelper.handle("get", io.StringIO("h:1"), out, err, {}, source=broken)
+    status = helper.handle("get", io.StringIO("h:1"), out, err, {}, source=broken)
     assert status == 1
     assert out.getvalue() == err.getvalue() == "docker-credential-assumer: internal error: RuntimeError: boom (a bug)\n"
 
@@ -83,8 +83,8 @@ def test_store_and_erase_succeed_and_keep_nothing(config_home: Path) -> None:
 
 
 def test_list_and_version() -> None:
-    credhelper.save_mapping("h:1", credhelper.Route("r"))
-    credhelper.save_mapping("h:2", credhelper.Route("r2", "eu-west-1"))
+    routes.save_route("h:1", routes.Route("r"))
+    routes.save_route("h:2", routes.Route("r2", "eu-west-1"))
     assert json.loads(run("list")[1]) == {"h:1": "AWS", "h:2": "AWS"}
     status, out, _ = run("version")
     assert status == 0 and out.startswith("docker-credential-assumer (assumer) ")
@@ -92,19 +92,19 @@ def test_list_and_version() -> None:
 
 
 def test_mapping_file_round_trip_and_mode(config_home: Path) -> None:
-    path = credhelper.save_mapping("h:1", credhelper.Route("r", None, "u"))
-    credhelper.save_mapping("h:2", credhelper.Route("x", "eu-west-1"))
+    path = routes.save_route("h:1", routes.Route("r", None, "u"))
+    routes.save_route("h:2", routes.Route("x", "eu-west-1"))
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(path.read_text()) == {"registries": {"h:1": {"profile": "r", "source_profile": "u"},
                                                           "h:2": {"profile": "x", "region": "eu-west-1"}}}
-    assert credhelper.load_mappings()["h:1"] == credhelper.Route("r", None, "u")
+    assert routes.load_routes()["h:1"] == routes.Route("r", None, "u")
 
 
 def test_broken_mapping_file_is_a_config_error(config_home: Path) -> None:
     (config_home / "assumer").mkdir(parents=True)
     (config_home / "assumer" / "registries.json").write_text("[")
     with pytest.raises(ConfigError, match="registries.json"):
-        credhelper.load_mappings()
+        routes.load_routes()
     assert run("get", "h:1")[0] == 1
 
 
@@ -115,27 +115,27 @@ def test_add_cred_helper_keeps_everything_else(tmp_path: Path) -> None:
                 "plugins": {"x": {"y": "z"}}}
     config.write_text(json.dumps(original))
     config.chmod(0o640)
-    assert credhelper.add_cred_helper(config, "h:1") is True
+    assert routes.add_cred_helper(config, "h:1") is True
     updated = json.loads(config.read_text())
     assert updated["credHelpers"] == {"gcr.io": "gcloud", "h:1": "assumer"}
     assert updated["auths"] == {"o:2": {"auth": "YTpi"}}
     for key in ("credsStore", "currentContext", "proxies", "plugins"):
         assert updated[key] == original[key]
     assert stat.S_IMODE(config.stat().st_mode) == 0o640
-    assert credhelper.add_cred_helper(config, "h:1") is False  # idempotent
+    assert routes.add_cred_helper(config, "h:1") is False  # idempotent
     assert [p.name for p in tmp_path.iterdir()] == ["config.json"]
 
 
 def test_add_cred_helper_creates_a_private_config_and_follows_a_symlink(tmp_path: Path) -> None:
     fresh = tmp_path / "new" / "config.json"
-    credhelper.add_cred_helper(fresh, "h:1")
+    routes.add_cred_helper(fresh, "h:1")
     assert json.loads(fresh.read_text()) == {"credHelpers": {"h:1": "assumer"}}
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
     real = tmp_path / "dotfiles-docker.json"
     real.write_text("{}")
     link = tmp_path / "linked.json"
     link.symlink_to(real)
-    credhelper.add_cred_helper(link, "h:2")
+    routes.add_cred_helper(link, "h:2")
     assert link.is_symlink() and json.loads(real.read_text()) == {"credHelpers": {"h:2": "assumer"}}
 
 
@@ -143,12 +143,12 @@ def test_check_on_path(tmp_path: Path) -> None:
     from assumer.errors import EngineError
 
     with pytest.raises(EngineError, match="not on PATH") as caught:
-        credhelper.check_on_path({"PATH": str(tmp_path)})
+        routes.check_on_path({"PATH": str(tmp_path)})
     assert caught.value.exit_code == 7
     helper = tmp_path / "docker-credential-assumer"
     helper.write_text("#!/bin/sh\n")
     helper.chmod(0o755)
-    assert credhelper.check_on_path({"PATH": str(tmp_path)}) == str(helper)
+    assert routes.check_on_path({"PATH": str(tmp_path)}) == str(helper)
 
 
 def test_push_environment_names_the_profile_and_hands_over_only_when_asked() -> None:
@@ -157,8 +157,8 @@ def test_push_environment_names_the_profile_and_hands_over_only_when_asked() -> 
     token = SimpleNamespace(username="AWS", password="pw-xyz")
     result = SimpleNamespace(host="h:1", token=token)
     session = SimpleNamespace(profile="arn:aws:iam::123456789012:role/R", region="ap-northeast-1")
-    env = credhelper.push_environment(result, session, source_profile="u", hand_over=False)
-    assert env == {credhelper.ENV_REGISTRY: "h:1", credhelper.ENV_PROFILE: session.profile,
-                   credhelper.ENV_REGION: "ap-northeast-1", credhelper.ENV_SOURCE_PROFILE: "u"}
-    handed = credhelper.push_environment(result, session, source_profile=None, hand_over=True)
-    assert handed[credhelper.ENV_SECRET] == "pw-xyz" and credhelper.ENV_SOURCE_PROFILE not in handed
+    env = helper.one_push_environment(result, session, source_profile="u", hand_over=False)
+    assert env == {helper.ENV_REGISTRY: "h:1", helper.ENV_PROFILE: session.profile,
+                   helper.ENV_REGION: "ap-northeast-1", helper.ENV_SOURCE_PROFILE: "u"}
+    handed = helper.one_push_environment(result, session, source_profile=None, hand_over=True)
+    assert handed[helper.ENV_SECRET] == "pw-xyz" and helper.ENV_SOURCE_PROFILE not in handed

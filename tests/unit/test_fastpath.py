@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from assumer.fastpath import parse, serve
+from assumer.cli.fastpath import parse, serve
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,8 @@ def test_declines_on_any_error_without_output(tmp_path) -> None:
 
 
 def test_ctrl_c_on_the_fast_path_is_exit_130_without_a_traceback(monkeypatch, capsys) -> None:
-    from assumer import entry, fastpath
+    from assumer.cli import entry
+    from assumer.cli import fastpath
 
     def interrupted(argv: list[str]) -> bool:
         raise KeyboardInterrupt
@@ -57,8 +58,8 @@ def test_ctrl_c_on_the_fast_path_is_exit_130_without_a_traceback(monkeypatch, ca
 
 
 def test_debug_is_a_group_option_only() -> None:
-    from assumer.cli import _debug_requested
+    from assumer.cli.app import debug_requested
 
-    assert _debug_requested(["--debug", "env", "r"])
-    assert not _debug_requested(["exec", "r", "--", "tool", "--debug"])
-    assert not _debug_requested(["env", "r"])
+    assert debug_requested(["--debug", "env", "r"])
+    assert not debug_requested(["exec", "r", "--", "tool", "--debug"])
+    assert not debug_requested(["env", "r"])

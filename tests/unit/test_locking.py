@@ -1,10 +1,10 @@
-"""assumer.locking: ASSUMER_LOCK_TIMEOUT values that could never time out fall back to the default."""
+"""assumer.store.locking: ASSUMER_LOCK_TIMEOUT values that could never time out fall back to the default."""
 
 from __future__ import annotations
 
 import pytest
 
-from assumer import locking
+from assumer.store import locking
 
 
 @pytest.mark.parametrize("raw", ["nan", "-1", "soon"])

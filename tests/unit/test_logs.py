@@ -58,7 +58,7 @@ def botocore_lines() -> list[tuple[str, str, tuple]]:
          (f'{{"Version": 1, "AccessKeyId": "{KEY_ID}", "SecretAccessKey": "{SECRET}", "SessionToken": "{TOKEN}"}}',)),
         ("botocore.endpoint", "Request body: %s",
          (f"Action=GetSessionToken&TokenCode=654321&X-Amz-Security-Token={SOURCE_TOKEN}",)),
-        ("assumer.cache", "stored %s", (f"{{'SecretAccessKey': '{SECRET}', 'SessionToken': '{TOKEN}'}}",)),
+        ("assumer.store.cache", "stored %s", (f"{{'SecretAccessKey': '{SECRET}', 'SessionToken': '{TOKEN}'}}",)),
         ("botocore.configprovider", "keys %s", (f"aws_secret_access_key = {SECRET}",)),
         ("urllib3.connectionpool", '%s://%s:%s "%s %s %s" %s %s', ("http", "127.0.0.1", 80, "POST", "/", "HTTP/1.1",
                                                                   200, 1234)),
@@ -125,7 +125,7 @@ def test_traceback_in_debug_output_is_redacted(debug_stderr: io.StringIO) -> Non
 
 
 def test_cli_report_redacts_the_error_line_and_traceback(capsys: pytest.CaptureFixture[str]) -> None:
-    from assumer import cli
+    from assumer.cli import app as cli
 
     logs.register_secret(SECRET)
     try:

@@ -1,4 +1,4 @@
-"""assumer.policy and `assumer policy`: the IAM documents for U and R."""
+"""assumer.ecr.policy and `assumer policy`: the IAM documents for U and R."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from assumer import policy
-from assumer.cli import cli
+from assumer.ecr import policy
+from assumer.cli.app import cli
 
 
 def test_push_policy_defaults_to_every_repository() -> None:

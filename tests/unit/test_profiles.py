@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assumer.errors import ConfigError
-from assumer.profiles import AwsConfig, IniFile, RoleSpec, Source
+from assumer.core.profiles import AwsConfig, IniFile, RoleSpec, Source
 
 R = "arn:aws:iam::123456789012:role/R"
 R2 = "arn:aws:iam::123456789012:role/R2"

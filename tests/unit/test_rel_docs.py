@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from assumer import errors, sts
+from assumer import errors
+from assumer.core import sts
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

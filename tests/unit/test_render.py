@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from assumer.credentials import Credentials
-from assumer.render import (
+from assumer.cli.render import (
     credential_process_json,
     quote_dotenv,
     quote_fish,

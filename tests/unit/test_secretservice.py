@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from assumer.secretservice import SECRET_SERVICE_BACKEND, Fallback, ensure_secret_service, get_password
+from assumer.store.secretservice import SECRET_SERVICE_BACKEND, Fallback, ensure_secret_service, get_password
 
 PATH_FINDER = [f for f in sys.meta_path if getattr(f, "__name__", "") == "PathFinder"]
 

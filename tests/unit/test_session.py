@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 
-from assumer.cache import Index, SessionCache
+from assumer.store.cache import Index, SessionCache
 from assumer.credentials import Credentials
 from assumer.errors import AuthError, ConfigError, KeyringError
-from assumer.profiles import AwsConfig, IniFile
-from assumer.session import SessionOptions, get_session, own_session_in
-from assumer.store import MemoryStore
+from assumer.core.profiles import AwsConfig, IniFile
+from assumer.core.roots import own_session_in
+from assumer.core.session import SessionOptions, get_session
+from tests.tools.fakes import MemoryStore
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 R = "arn:aws:iam::123456789012:role/R"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from assumer.render import ALL_VARIABLES, render, render_unset
+from assumer.cli.render import ALL_VARIABLES, render, render_unset
 
 ROOT = Path(__file__).resolve().parents[2]
 SHELLS = ("bash", "zsh", "fish")

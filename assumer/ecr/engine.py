@@ -304,7 +304,7 @@ def _temp_root(environ: Mapping[str, str]) -> str | None:
 
 
 @contextmanager
-def push_environment(engine: Engine, host: str, helper_env: Mapping[str, str],
+def private_docker_config(engine: Engine, host: str, helper_env: Mapping[str, str],
                      environ: Mapping[str, str] = os.environ) -> Iterator[tuple[dict[str, str], list[str]]]:
     """A private temporary config for one push: yields (child env, extra push arguments).
 

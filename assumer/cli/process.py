@@ -24,7 +24,7 @@ def default_command(environ: Mapping[str, str]) -> list[str]:
     return [shell] if shell else ["/bin/sh"]
 
 
-def exec_command(argv: list[str], env: Mapping[str, str]) -> NoReturn:
+def replace_process(argv: list[str], env: Mapping[str, str]) -> NoReturn:
     """Replace this process with ``argv`` (list argv, PATH search, never a shell string).
 
     Fails as env(1) does: 127 when the command is not found, 126 when it

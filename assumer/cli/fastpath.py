@@ -6,7 +6,7 @@ Importing click alone measured about 0.3x of the whole ``import keyring;
 keyring.get_password`` baseline on this machine, so the plainest forms of these
 two commands (no option but ``--shell``) are recognised here by hand before
 click is imported; everything else, and every miss, goes to the full command
-line in :mod:`assumer.cli`, which then does the whole job itself (reading the
+line in :mod:`assumer.cli.app`, which then does the whole job itself (reading the
 cache again, and reporting any error properly). The fast path never writes,
 never prompts and never reports an error: it answers or it declines.
 """
@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Mapping, TextIO
 
-from assumer.render import SHELLS
+from assumer.cli.render import SHELLS
 
 
 def parse(argv: list[str]) -> tuple[str, str, str | None] | None:
@@ -68,14 +68,16 @@ def serve(argv: list[str], *, environ: Mapping[str, str] | None = None, out: Tex
 
 
 def _cached_output(command: str, profile: str, shell: str | None, env: Mapping[str, str]) -> str | None:
-    from assumer import render, secretservice
-    from assumer.cache import min_ttl
+    from assumer.cli import render
+    from assumer.core.cachekey import session_key
+    from assumer.core.session import SessionOptions, resolve
     from assumer.credentials import Credentials, utcnow
-    from assumer.session import SessionOptions, cache_key_for, resolve
-    from assumer.store import SESSION_SERVICE
+    from assumer.store import secretservice
+    from assumer.store.backends import SESSION_SERVICE
+    from assumer.store.cache import min_ttl
 
     target = resolve(profile, SessionOptions(), environ=env)
-    key = cache_key_for(target, environ=env)
+    key = session_key(target, environ=env)
     try:
         stored = secretservice.get_password(SESSION_SERVICE, key)
     except secretservice.Fallback:

@@ -43,7 +43,7 @@ class KeyringStore:
 
     def get(self, username: str) -> str | None:
         try:
-            from assumer import secretservice
+            from assumer.store import secretservice
         except ImportError:  # pragma: no cover - the lean reader is optional
             secretservice = None  # type: ignore[assignment]
         if secretservice is not None:
@@ -94,22 +94,6 @@ def _keyring_error(verb: str, exc: Exception) -> KeyringError:
     else:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return KeyringError(f"cannot {verb} the keyring: {detail}", hint=KEYRING_FIX)
-
-
-class MemoryStore:
-    """An in-memory store for unit tests of edge cases."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, str] = {}
-
-    def get(self, username: str) -> str | None:
-        return self.items.get(username)
-
-    def set(self, username: str, secret: str) -> None:
-        self.items[username] = secret
-
-    def delete(self, username: str) -> bool:
-        return self.items.pop(username, None) is not None
 
 
 class NullStore:

@@ -6,15 +6,15 @@ keyring cannot list its entries, so ``list`` and ``clear`` read a small index
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from typing import TYPE_CHECKING, Any, Iterable
 
-from assumer import locking, ui
+from assumer import ui
+from assumer.store import locking
 from assumer.credentials import DEFAULT_MIN_TTL, Credentials, format_timestamp
 from assumer.errors import AssumerError, KeyringError
-from assumer.store import KEYRING_FIX, NullStore, Store
+from assumer.store.backends import KEYRING_FIX, NullStore, Store
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -31,12 +31,6 @@ def min_ttl() -> int:
         ui.warn(f"ignoring ASSUMER_MIN_TTL={raw!r}: not a number of seconds")
         return DEFAULT_MIN_TTL
     return max(value, 0)
-
-
-def cache_key(kind: str, parts: Iterable[Any]) -> str:
-    """A stable key from everything that changes what is cached (hashed: parts may be long)."""
-    digest = hashlib.sha256(json.dumps(list(parts), sort_keys=True, default=str).encode()).hexdigest()
-    return f"{kind}:{digest[:40]}"
 
 
 class Index:

@@ -6,14 +6,12 @@ from pathlib import Path
 
 from assumer.errors import AssumerError
 
-EXTENSIONS = {"bash": "bash", "zsh": "zsh", "fish": "fish"}
-
 
 def script_path(shell: str) -> Path:
     """The script for ``shell``: in the wheel (assumer/shell/) or, from a checkout, the top-level shell/."""
-    name = f"assumer.{EXTENSIONS[shell]}"
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "shell" / name, here.parent / "shell" / name):
+    name = f"assumer.{shell}"
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "shell" / name, package.parent / "shell" / name):
         if candidate.is_file():
             return candidate
     raise AssumerError(f"the {shell} integration ({name}) is missing from this installation", hint="reinstall assumer")

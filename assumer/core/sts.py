@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from assumer import logs
 from assumer.credentials import Credentials
 from assumer.errors import AssumerError, AuthError, ConfigError, NetworkError
-from assumer.profiles import shown_line
+from assumer.core.profiles import shown_line
 
 # Time bounds (documented in the README): connect 5 s, read 15 s, 3 attempts in
 # botocore's "standard" retry mode (throttling and transient errors retried with

@@ -168,7 +168,8 @@ class RoleSpec(NamedTuple):
         return links[::-1]
 
 
-Target = Union[RoleSpec, Source]
+# A link of a chain: an AssumeRole call, or the root the first credentials come from.
+Link = Union[RoleSpec, Source]
 
 
 def config_paths(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
@@ -241,7 +242,7 @@ class AwsConfig:
         source_profile: str | None = None,
         duration: int | None = None,
         region: str | None = None,
-    ) -> Target:
+    ) -> Link:
         """Resolve a profile name (or a role ARN with ``source_profile``) into a chain.
 
         ``duration`` and ``region`` given on the command line apply to the
@@ -256,7 +257,7 @@ class AwsConfig:
                 )
             _check_role_arn(name, "the command line")
             source = self._resolve(source_profile, [])
-            target: Target = RoleSpec(
+            target: Link = RoleSpec(
                 profile=name, role_arn=name, source=source,
                 region=source.region, where="the command line",
             )
@@ -269,7 +270,7 @@ class AwsConfig:
             target = self._resolve(name, [])
         return _apply_overrides(target, duration=duration, region=region)
 
-    def _resolve(self, profile: str, seen: list[str]) -> Target:
+    def _resolve(self, profile: str, seen: list[str]) -> Link:
         if profile in seen:
             loop = " -> ".join([*seen, profile])
             raise ConfigError(f"source_profile loop: {loop}", hint="make one profile in the loop hold credentials")
@@ -294,7 +295,7 @@ class AwsConfig:
                 hint="keep one of them",
             )
         if credential_source:
-            source: Target = _credential_source(profile, credential_source, settings["credential_source"].where)
+            source: Link = _credential_source(profile, credential_source, settings["credential_source"].where)
         elif source_name:
             if source_name == profile:
                 # A profile may be its own source when it also holds the keys (AWS CLI allows it).
@@ -389,7 +390,7 @@ def _root_source(profile: str, settings: Mapping[str, Value], seen: list[str]) -
     )
 
 
-def _apply_overrides(target: Target, *, duration: int | None, region: str | None) -> Target:
+def _apply_overrides(target: Link, *, duration: int | None, region: str | None) -> Link:
     if duration is not None:
         check_duration(duration, "--duration")
         if isinstance(target, RoleSpec):

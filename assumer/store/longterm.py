@@ -10,7 +10,7 @@ import re
 
 from assumer.credentials import Credentials
 from assumer.errors import ConfigError
-from assumer.store import KEYS_SERVICE, KeyringStore, Store
+from assumer.store.backends import KEYS_SERVICE, KeyringStore, Store
 
 _KEY_ID = re.compile(r"^[A-Z0-9]{16,128}$")
 
@@ -34,12 +34,12 @@ def validate(profile: str, key_id: str, secret: str) -> Credentials:
     return Credentials(key_id, secret)
 
 
-def add(profile: str, key_id: str, secret: str, *, store: Store | None = None) -> None:
+def store_keys(profile: str, key_id: str, secret: str, *, store: Store | None = None) -> None:
     """Store validated long-term keys for ``profile``."""
     credentials = validate(profile, key_id, secret)
     (store or KeyringStore(KEYS_SERVICE)).set(profile, credentials.to_json())
 
 
-def remove(profile: str, *, store: Store | None = None) -> bool:
+def delete_keys(profile: str, *, store: Store | None = None) -> bool:
     """Delete ``profile``'s stored keys; False if there were none."""
     return (store or KeyringStore(KEYS_SERVICE)).delete(profile)

@@ -1,0 +1,96 @@
+"""Commands that hand out a session: env, exec, credential-process, whoami."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from assumer.cli.common import options_from, profile_argument, session_for, session_options, write_stdout
+from assumer.cli.render import SHELLS
+
+
+@click.command("env")
+@profile_argument(required=False)
+@click.option("--shell", "shell", type=click.Choice(SHELLS), default=None,
+              help="Output syntax (default: from $SHELL, else bash).")
+@click.option("--unset", is_flag=True, help="Print the lines that remove every variable assumer sets.")
+@session_options
+def env_command(profile: str | None, shell: str | None, unset: bool, **kwargs: Any) -> None:
+    """Print the lines that set PROFILE's credentials: eval "$(assumer env PROFILE)"."""
+    from assumer.cli import render
+
+    shell = shell or render.default_shell(os.environ)
+    if unset:
+        if profile:
+            raise click.UsageError("--unset takes no PROFILE")
+        if shell in ("dotenv", "json"):
+            raise click.UsageError(f"--unset has nothing to print for --shell {shell}")
+        write_stdout(render.render_unset(shell))
+        return
+    if not profile:
+        raise click.UsageError("missing PROFILE (or --unset)")
+    found = session_for(profile, options_from(kwargs))
+    variables = render.session_variables(found.credentials, found.profile, found.region)
+    write_stdout(render.render(variables, render.variables_to_unset(variables), shell))
+
+
+class ExecCommand(click.Command):
+    """``exec``'s parsing: with ``--``, assumer's options may stand anywhere before it
+    (``assumer exec r --duration 1800 -- cmd``); without it, the command starts at the
+    first word after PROFILE, so its own options (``ls -la``, ``aws --region``) stay its own.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" not in args:
+            ctx.allow_interspersed_args = False
+            return super().parse_args(ctx, args)
+        split = args.index("--")
+        rest = super().parse_args(ctx, args[:split])
+        ctx.params["command"] = (*(ctx.params.get("command") or ()), *args[split + 1:])
+        return rest
+
+
+@click.command("exec", cls=ExecCommand)
+@profile_argument()
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@session_options
+def exec_command(profile: str, command: tuple[str, ...], **kwargs: Any) -> None:
+    """Run COMMAND (default: $SHELL) with PROFILE's credentials; its exit status is assumer's."""
+    from assumer.cli import process, render
+
+    found = session_for(profile, options_from(kwargs))
+    variables = render.session_variables(found.credentials, found.profile, found.region)
+    env = process.child_environment(os.environ, variables, render.variables_to_unset(variables))
+    argv = list(command) or process.default_command(os.environ)
+    process.replace_process(argv, env)
+
+
+@click.command("credential-process")
+@profile_argument()
+@session_options
+def credential_process_command(profile: str, **kwargs: Any) -> None:
+    """Print the credential_process JSON (Version 1) for AWS SDKs and the AWS CLI."""
+    from assumer.cli import render
+
+    write_stdout(render.credential_process_json(session_for(profile, options_from(kwargs)).credentials))
+
+
+@click.command("whoami")
+@profile_argument()
+@session_options
+def whoami_command(profile: str, **kwargs: Any) -> None:
+    """Show the account and ARN behind PROFILE's session, its expiry, cached or fresh."""
+    from assumer.core import sts
+    from assumer.credentials import format_timestamp, utcnow
+
+    found = session_for(profile, options_from(kwargs))
+    identity = sts.caller_identity(found.credentials, region=found.region, profile=found.config_profile,
+                                   label=profile)
+    lines = [f"Profile:  {profile}", f"Account:  {identity['Account']}", f"Arn:      {identity['Arn']}"]
+    if found.credentials.expiration is not None:
+        minutes = int(found.credentials.seconds_left(utcnow()) // 60)
+        lines.append(f"Expires:  {format_timestamp(found.credentials.expiration)} (in {minutes} min)")
+    lines.append(f"Session:  {'cached' if found.cached else 'fresh'}")
+    write_stdout("\n".join(lines) + "\n")

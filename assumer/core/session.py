@@ -1,0 +1,225 @@
+"""The credential core: profile -> chain -> cache -> (miss) STS -> cache -> Session.
+
+:func:`get_session` is the one function the commands call. Side effects (keyring,
+STS, clock, terminal) come in as keyword arguments with real defaults, so tests
+can hand in fakes for the edge cases while the user flows run against the real ones.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any, Callable, Mapping, NamedTuple
+
+from assumer import logs, ui
+from assumer.core import mfa
+from assumer.core.cachekey import default_session_name, role_key, session_key
+from assumer.core.profiles import CHAINED_MAX_DURATION, DEFAULT_DURATION, AwsConfig, Link, RoleSpec
+from assumer.core.roots import root_credentials
+from assumer.credentials import Credentials, utcnow
+from assumer.store import locking
+from assumer.store.backends import KEYS_SERVICE, SESSION_SERVICE, KeyringStore, NullStore, Store
+from assumer.store.cache import Index, SessionCache, min_ttl
+
+# A source session handed to AssumeRole only has to outlive that one call.
+SOURCE_MARGIN = 60
+
+
+class SessionOptions(NamedTuple):
+    """What the command line can change about a session."""
+
+    duration: int | None = None
+    mfa_code: str | None = None
+    refresh: bool = False
+    no_cache: bool = False
+    region: str | None = None
+    source_profile: str | None = None
+
+
+class Session(NamedTuple):
+    """Credentials handed out for a profile, and where they came from."""
+
+    profile: str
+    credentials: Credentials
+    region: str | None
+    role_arn: str | None
+    cached: bool
+    # A profile name that exists in the AWS config, for boto3 settings (CA bundle, endpoints).
+    config_profile: str | None
+
+
+class ChainResolver:
+    """Walks a chain from its root: each role session through the cache and a single-flight lock."""
+
+    def __init__(
+        self,
+        *,
+        cache: SessionCache,
+        keys: Store,
+        options: SessionOptions,
+        environ: Mapping[str, str],
+        now: Callable[[], datetime],
+        mfa_prompt: mfa.CodeSource,
+        sts_api: Any = None,
+        config: AwsConfig | None = None,
+    ) -> None:
+        self.cache = cache
+        self.keys = keys
+        self.options = options
+        self.environ = environ
+        self.now = now
+        self.mfa_prompt = mfa_prompt
+        self.sts_api = sts_api
+        self.config = config
+
+    def target_credentials(self, target: Link) -> tuple[Credentials, bool]:
+        """The session a command asked for, and whether it came from the cache."""
+        key = session_key(target, environ=self.environ, token_duration=self.options.duration)
+        return self._cached_or_fetched(target, key, margin=self.cache.min_ttl, refresh=self.options.refresh)
+
+    def _source_credentials(self, source: Link) -> Credentials:
+        """Credentials to sign the next AssumeRole with: a cached role session, or the root's keys."""
+        if isinstance(source, RoleSpec):
+            key = role_key(source, environ=self.environ)
+            return self._cached_or_fetched(source, key, margin=SOURCE_MARGIN, refresh=False)[0]
+        return self._root(source)
+
+    def _cached_or_fetched(self, link: Link, key: str, *, margin: int, refresh: bool) -> tuple[Credentials, bool]:
+        if not refresh:
+            hit = self._fresh(key, link.profile, margin)
+            if hit is not None:
+                return hit, True
+        with locking.single_flight(key.replace(":", "-")):
+            if not refresh:  # another process may have filled it while we waited
+                hit = self._fresh(key, link.profile, margin)
+                if hit is not None:
+                    return hit, True
+            fresh = self._fetch(link)
+            detail = link.role_arn if isinstance(link, RoleSpec) else "session token"
+            self.cache.put(key, fresh, profile=link.profile, kind="session", detail=detail)
+            return fresh, False
+
+    def _fresh(self, key: str, label: str, margin: int) -> Credentials | None:
+        cached = self.cache.get(key, label=label)
+        if cached is not None and cached.is_fresh(self.now(), margin):
+            logs.register_secrets(cached.secrets())
+            return cached
+        return None
+
+    def _sts(self) -> Any:
+        if self.sts_api is None:
+            from assumer.core import sts  # boto3 is imported only on a cache miss
+
+            self.sts_api = sts
+        return self.sts_api
+
+    def _root(self, source: Link) -> Credentials:
+        assert not isinstance(source, RoleSpec)
+        return root_credentials(source, keys=self.keys, config=self.config, environ=self.environ,
+                                botocore_credentials=lambda name: self._sts().profile_credentials(name))
+
+    def _fetch(self, link: Link) -> Credentials:
+        if not isinstance(link, RoleSpec):  # a profile with keys and no role: GetSessionToken
+            return self._sts().get_session_token(
+                source=self._root(link),
+                duration=self.options.duration or DEFAULT_DURATION,
+                region=link.region,
+                profile=link.profile,
+                mfa_serial=link.mfa_serial,
+                mfa_code=self._mfa_code(link.mfa_serial, link.profile),
+            )
+        source = self._source_credentials(link.source)
+        duration = link.duration_seconds
+        if link.chained and duration > CHAINED_MAX_DURATION:
+            ui.warn(
+                f"profile {link.profile!r} is assumed with role credentials (role chaining), which AWS caps "
+                f"at one hour; using {CHAINED_MAX_DURATION}s instead of {duration}s"
+            )
+            duration = CHAINED_MAX_DURATION
+        return self._sts().assume_role(
+            role_arn=link.role_arn,
+            source=source,
+            session_name=link.session_name or default_session_name(),
+            duration=duration,
+            region=link.region,
+            profile=config_profile(link),
+            label=link.profile,
+            external_id=link.external_id,
+            source_identity=link.source_identity,
+            mfa_serial=link.mfa_serial,
+            mfa_code=self._mfa_code(link.mfa_serial, link.profile),
+        )
+
+    def _mfa_code(self, serial: str | None, profile: str) -> str | None:
+        if not serial:
+            return None
+        if self.options.mfa_code:
+            return mfa.check_code(self.options.mfa_code)
+        return self.mfa_prompt(serial, profile)
+
+
+def config_profile(link: Link) -> str | None:
+    """The nearest link that is a real profile in the config (an ARN target is not)."""
+    while isinstance(link, RoleSpec) and link.profile.startswith("arn:"):
+        link = link.source
+    return link.profile
+
+
+def resolve(name: str, options: SessionOptions, *, config: AwsConfig | None = None,
+            environ: Mapping[str, str] | None = None) -> Link:
+    """The chain for ``name`` with the command line's overrides, region defaulted from the environment."""
+    env = os.environ if environ is None else environ
+    config = config or AwsConfig.load(env)
+    target = config.resolve(name, source_profile=options.source_profile, duration=options.duration,
+                            region=options.region)
+    if target.region is None:
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+        if region:
+            target = target._replace(region=region)
+    return target
+
+
+def session_cache(options: SessionOptions) -> SessionCache:
+    """The keyring-backed cache, or one that keeps nothing under ``--no-cache``."""
+    if options.no_cache:
+        return SessionCache(NullStore(), None, min_ttl())
+    return SessionCache(KeyringStore(SESSION_SERVICE), Index(), min_ttl())
+
+
+def get_session(
+    name: str,
+    options: SessionOptions = SessionOptions(),
+    *,
+    config: AwsConfig | None = None,
+    cache: SessionCache | None = None,
+    keys: Store | None = None,
+    environ: Mapping[str, str] | None = None,
+    now: Callable[[], datetime] = utcnow,
+    mfa_prompt: mfa.CodeSource = mfa.prompt_on_tty,
+    sts_api: Any = None,
+) -> Session:
+    """Credentials for profile ``name`` (or a role ARN with ``options.source_profile``)."""
+    env = os.environ if environ is None else environ
+    config = config or AwsConfig.load(env)
+    target = resolve(name, options, config=config, environ=env)
+    if cache is None or options.no_cache:
+        cache = session_cache(options)
+    resolver = ChainResolver(
+        cache=cache,
+        keys=keys or KeyringStore(KEYS_SERVICE),
+        options=options,
+        environ=env,
+        now=now,
+        mfa_prompt=mfa_prompt,
+        sts_api=sts_api,
+        config=config,
+    )
+    credentials, cached = resolver.target_credentials(target)
+    return Session(
+        profile=name,
+        credentials=credentials,
+        region=target.region,
+        role_arn=target.role_arn if isinstance(target, RoleSpec) else None,
+        cached=cached,
+        config_profile=config_profile(target),
+    )

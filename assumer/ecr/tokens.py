@@ -1,0 +1,200 @@
+"""ECR authorization tokens: minted with a profile's session, cached in the keyring.
+
+Tokens come from GetAuthorizationToken and are cached per (registry, profile):
+not per access key, which changes with every session and would make the cache
+grow without bound.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, NamedTuple
+
+from assumer import logs
+from assumer.credentials import format_timestamp, parse_timestamp, utcnow
+from assumer.ecr.registry import account_of, check_host, default_host, parse_registry, strip_url
+from assumer.errors import AuthError, ConfigError, EngineError
+
+# A token is handed out from the cache only while more than this is left; ECR
+# tokens live 12 hours, and a push of a large image can take a while.
+TOKEN_MARGIN = timedelta(minutes=30)
+
+
+class Token(NamedTuple):
+    """A registry login: user name, password, expiry and the registry it was minted for."""
+
+    username: str
+    password: str
+    expires_at: datetime
+    endpoint: str
+
+    def __repr__(self) -> str:  # a password must never reach a log through repr()
+        return f"Token(username={self.username!r}, password='***', expires_at={self.expires_at!r})"
+
+    def usable(self, now: datetime) -> bool:
+        """True while more than :data:`TOKEN_MARGIN` is left (so it can be cached and reused)."""
+        return self.expires_at - now > TOKEN_MARGIN
+
+    def to_json(self) -> str:
+        return json.dumps({"Username": self.username, "Password": self.password,
+                           "ExpiresAt": format_timestamp(self.expires_at), "Endpoint": self.endpoint})
+
+    @classmethod
+    def from_json(cls, text: str) -> Token:
+        """Inverse of :meth:`to_json`; ValueError on anything malformed."""
+        try:
+            data = json.loads(text)
+            return cls(str(data["Username"]), str(data["Password"]), parse_timestamp(data["ExpiresAt"]),
+                       str(data.get("Endpoint", "")))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"malformed cached ECR token ({type(exc).__name__})") from None
+
+
+def decode_token(data: dict[str, Any]) -> Token:
+    """One ``authorizationData`` item -> Token (``authorizationToken`` is base64 of ``USER:PASSWORD``)."""
+    try:
+        raw = data["authorizationToken"]
+        user, _, password = base64.b64decode(raw, validate=True).decode().partition(":")
+    except (KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise EngineError("ECR answered with a malformed authorization token") from None
+    if not user or not password:
+        raise EngineError("ECR answered with an authorization token without a user name or password")
+    logs.register_secret(password)
+    logs.register_secret(raw)
+    expires = data.get("expiresAt")
+    if isinstance(expires, (int, float)):
+        expires = datetime.fromtimestamp(expires, timezone.utc)
+    elif isinstance(expires, str):
+        expires = parse_timestamp(expires)
+    elif isinstance(expires, datetime):
+        expires = expires.astimezone(timezone.utc)
+    else:  # no expiry said: treat it as stale, so it is never cached
+        expires = datetime.fromtimestamp(0, timezone.utc)
+    return Token(user, password, expires, str(data.get("proxyEndpoint", "")))
+
+
+class Where(NamedTuple):
+    """A registry host, the account to ask a token for (None: the caller's) and the API region."""
+
+    host: str
+    registry_id: str | None
+    region: str | None
+
+
+def locate(registry: str | None, *, profile: str, role_arn: str | None, region: str | None) -> Where:
+    """Where the token comes from: ``--registry`` (an ECR host or any host) or the default.
+
+    An ECR host names its own account and region (cross-account, cross-region);
+    any other host gets the caller's account's token from the profile's region.
+    Without ``--registry``: the ECR registry of the role's account in the
+    profile's region; host "" when there is no role (ECR's answer names it).
+    """
+    if registry:
+        host = check_host(registry)
+        try:
+            parsed = parse_registry(host)
+        except ConfigError:
+            return Where(host, None, region)
+        return Where(host, parsed.account, parsed.region)
+    if not region:
+        raise ConfigError(f"profile {profile!r} has no region, so its ECR registry is unknown",
+                          hint="set region in the profile, pass --region, or name the registry with --registry")
+    account = account_of(role_arn)
+    return Where(default_host(account, region) if account else "", account, region)
+
+
+def token_cache_key(host: str, profile: str, region: str | None) -> str:
+    """Per registry and profile (plus region and endpoint, which change who answers)."""
+    from assumer.core.cachekey import cache_key
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_ECR") or os.environ.get("AWS_ENDPOINT_URL") or ""
+    return cache_key("ecr", [host, profile, region or "", endpoint])
+
+
+def cached_token(cache: Any, key: str, *, now: Callable[[], datetime] = utcnow) -> Token | None:
+    """A cached token with more than :data:`TOKEN_MARGIN` left, else None (a corrupt entry is dropped)."""
+    text = cache.get_text(key)
+    if text is None:
+        return None
+    try:
+        token = Token.from_json(text)
+    except ValueError:
+        cache.delete(key)
+        return None
+    if not token.usable(now()):
+        return None
+    logs.register_secret(token.password)
+    return token
+
+
+def ecr_client(session: Any, region: str | None) -> Any:
+    """A boto3 ECR client with ``session``'s credentials and assumer's time bounds."""
+    from assumer.core import sts
+
+    return sts.client("ecr", session.credentials, region=region or session.region, profile=session.config_profile)
+
+
+def fetch_token(session: Any, where: Where) -> Token:
+    """GetAuthorizationToken with ``session``'s credentials (errors translated, 403s included)."""
+    from assumer.core import sts
+
+    params: dict[str, Any] = {"registryIds": [where.registry_id]} if where.registry_id else {}
+    try:
+        response = ecr_client(session, where.region).get_authorization_token(**params)
+    except Exception as exc:  # botocore's errors, translated; anything else re-raised by translate
+        error = sts.translate(exc, action=f"getting an ECR login token for profile {session.profile!r}",
+                              profile=session.profile)
+        if isinstance(error, AuthError) and "denied" in error.message:
+            error.hint = "the role needs ecr:GetAuthorizationToken on '*' ('assumer policy' prints it)"
+        raise error from None
+    items = response.get("authorizationData") or []
+    if not items:
+        raise EngineError("ECR returned no authorization data")
+    return decode_token(items[0])
+
+
+class TokenResult(NamedTuple):
+    """A token for a host, and whether it came from the cache or was cached now."""
+
+    host: str
+    token: Token
+    cached: bool
+    stored: bool
+
+
+def token_for(
+    session: Any,
+    registry: str | None,
+    *,
+    cache: Any,
+    refresh: bool = False,
+    now: Callable[[], datetime] = utcnow,
+    fetch: Callable[[Any, Where], Token] = fetch_token,
+) -> TokenResult:
+    """The token for ``registry`` (None: the default ECR one) through ``session``.
+
+    From the cache while more than 30 minutes are left, else minted and cached;
+    a token stale on arrival (moto's expire in 2015) is handed out but not cached.
+    """
+    where = locate(registry, profile=session.profile, role_arn=session.role_arn, region=session.region)
+    minted = None
+    if not where.host:  # a profile with keys, no role: ECR's answer names the registry
+        minted = fetch(session, where)
+        where = Where(strip_url(minted.endpoint), None, where.region)
+        if not where.host:
+            raise EngineError("ECR did not say which registry the token is for", hint="name it with --registry")
+    key = token_cache_key(where.host, session.profile, session.region)
+    if minted is None and not refresh:
+        hit = cached_token(cache, key, now=now)
+        if hit is not None:
+            return TokenResult(where.host, hit, True, True)
+    token = minted or fetch(session, where)
+    # stored: the helper will find it in the keyring (else ecr-push hands it over in the environment).
+    stored = token.usable(now()) and cache.put_text(
+        key, token.to_json(), profile=session.profile, kind="ecr", detail=where.host,
+        expiration=format_timestamp(token.expires_at))
+    return TokenResult(where.host, token, False, stored)
