@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # Below this many seconds left, botocore re-runs a credential_process on every
 # call, so caching for less would make every SDK call pay for an AssumeRole.
@@ -89,7 +92,7 @@ class Credentials(NamedTuple):
         return cls.from_mapping(data)
 
     @classmethod
-    def from_mapping(cls, data: dict) -> Credentials:
+    def from_mapping(cls, data: Mapping[str, object]) -> Credentials:
         """Build from a mapping with AWS field names (an STS ``Credentials`` block)."""
         key_id = data.get("AccessKeyId")
         secret = data.get("SecretAccessKey")

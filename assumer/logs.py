@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Iterable
+from collections.abc import Iterable
 
 REDACTED = "***"
 
 _known: set[str] = set()
-_PATTERN_SOURCES = [
+_PATTERN_SOURCES: list[str | tuple[str, re.RegexFlag]] = [
     # XML bodies (STS) and JSON bodies (credential_process, ECR tokens).
     (r"(<(?:SecretAccessKey|SessionToken|authorizationToken)>)[^<]*(</)"),
     (r'("(?:SecretAccessKey|SessionToken|Secret|Password|authorizationToken|secret_access_key|'
@@ -89,7 +89,7 @@ def enable_debug() -> None:
         def format(self, record: logging.LogRecord) -> str:
             return redact(super().format(record))
 
-    global _enabled
+    global _enabled  # noqa: PLW0603 - one switch for the process, read by debug() on every call
     _enabled = True
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from assumer.errors import ConfigError
 
@@ -78,8 +79,11 @@ def write_private_file(path: Path, text: str) -> None:
         raise
 
 
-def read_json_object(path: Path, *, what: str, hint: str) -> dict:
-    """A JSON object from ``path`` ({} when there is no file); ConfigError naming ``what`` otherwise."""
+def read_json_object(path: Path, *, what: str, hint: str) -> dict[str, Any]:
+    """A JSON object from ``path`` ({} when there is no file); ConfigError naming ``what`` otherwise.
+
+    Its values are whatever the file holds (Any): each caller checks the ones it uses.
+    """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

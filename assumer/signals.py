@@ -14,7 +14,7 @@ def interrupt_on_sigterm() -> None:
     engine first (exit 143).
     """
 
-    def interrupt(signum: int, frame: FrameType | None) -> None:
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)

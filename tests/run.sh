@@ -2,9 +2,10 @@
 # The project's test command: bash tests/run.sh [pytest arguments]
 #
 # Installs what the suite needs (Debian packages when missing, the venv in .venv),
-# then runs pytest inside a private dbus session with an unlocked gnome-keyring, so
-# the cache is tested against a real Secret Service. HOME is a throw-away directory
-# for the whole run. Exits with pytest's status; "no tests collected" is a failure.
+# runs ruff and mypy, then runs pytest inside a private dbus session with an unlocked
+# gnome-keyring, so the cache is tested against a real Secret Service. HOME is a
+# throw-away directory for the whole run. Exits 1 when ruff or mypy finds a problem,
+# else with pytest's status; "no tests collected" is a failure.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,6 +26,10 @@ export TESTS_KEYRING_HOME="$TEST_HOME"
 export PATH="$VENV/bin:$PATH"
 
 cd "$REPO"
+# Lint and type checks first (settings in pyproject.toml); either failing fails the run.
+"$VENV/bin/ruff" check assumer tests || { echo "tests/run.sh: ruff found problems" >&2; exit 1; }
+"$VENV/bin/mypy" || { echo "tests/run.sh: mypy found problems" >&2; exit 1; }
+
 # A private basetemp: other pytest runs of the same user prune /tmp/pytest-of-$USER.
 status=0
 dbus-run-session -- sh -c \

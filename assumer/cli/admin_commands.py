@@ -35,13 +35,13 @@ def list_command() -> None:
     rows = [("PROFILE", "ROLE", "SESSION")]
     for name in config.profile_names():
         role = config.settings(name).get("role_arn")
-        moment = expiry.get(name)
-        if moment is None:
+        expires = expiry.get(name)
+        if expires is None:
             state = "-"
-        elif moment <= now:
+        elif expires <= now:
             state = "expired"
         else:
-            state = f"{int((moment - now).total_seconds() // 60)} min left"
+            state = f"{int((expires - now).total_seconds() // 60)} min left"
         rows.append((name, role.text if role else "-", state))
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     write_stdout("".join(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]}\n" for r in rows))
@@ -73,7 +73,7 @@ def add_command(profile: str) -> None:
         secret = click.prompt("Secret access key", hide_input=True, err=True)
     else:
         lines = sys.stdin.read().splitlines()
-        key_id, secret = (lines + ["", ""])[:2]
+        key_id, secret = [*lines, "", ""][:2]
     longterm.store_keys(profile, key_id, secret)
     ui.info(f"stored the keys of profile {profile!r} in the keyring (service 'assumer-keys')")
     if not AwsConfig.load().exists(profile):

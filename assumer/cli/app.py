@@ -75,7 +75,7 @@ def run(argv: list[str] | None = None) -> NoReturn:
         code = exc.exit_code
     except BrokenPipeError:  # the reader of stdout went away (assumer env r | head)
         code = 1
-    except Exception as exc:  # a bug: one line, and the traceback with --debug
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, and the traceback with --debug
         _report(exc, debug)
         code = 1
     _exit(code)

@@ -4,21 +4,36 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from assumer.errors import AssumerError, ConfigError
 
 if TYPE_CHECKING:  # the core is imported when a command runs, not when the CLI loads
+    from typing import TypedDict
+
+    from click.shell_completion import CompletionItem
+
     from assumer.core.session import Session, SessionOptions
+
+    class SessionKwargs(TypedDict, total=False):
+        """What :func:`session_options` adds to a command's keyword arguments."""
+
+        duration: int | None
+        mfa_code: str | None
+        refresh: bool
+        no_cache: bool
+        region: str | None
+        source_profile: str | None
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., object])
 
 
-def complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+def complete_profiles(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Profile names from the AWS config that start with what was typed."""
     from click.shell_completion import CompletionItem
 
@@ -56,7 +71,7 @@ def session_options(command: F) -> F:
                              "else 3600).")(command)
 
 
-def options_from(kwargs: dict[str, Any]) -> SessionOptions:
+def options_from(kwargs: SessionKwargs) -> SessionOptions:
     """Take the session options out of a command's ``kwargs`` (the MFA code checked, ``-`` read from stdin)."""
     from assumer.core.mfa import check_code
     from assumer.core.session import SessionOptions

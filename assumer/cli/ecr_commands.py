@@ -8,7 +8,8 @@ itself (``docker-credential-assumer``) starts without click, from
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -24,7 +25,14 @@ from assumer.cli.common import (
 from assumer.ecr.policy import DOCUMENTS
 from assumer.errors import AssumerError, ConfigError, EngineError
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from assumer.cli.common import SessionKwargs
+    from assumer.core.session import Session
+    from assumer.ecr.engine import Engine
+
+F = TypeVar("F", bound=Callable[..., object])
 
 ENGINES = ("auto", "docker", "podman")
 
@@ -48,7 +56,7 @@ def registry_option(command: F) -> F:
               help="Print only the password (like 'aws ecr get-login-password'); run no engine.")
 @session_options
 def ecr_login_command(profile: str, registry: str | None, engine_choice: str, print_password: bool,
-                      **kwargs: Any) -> None:
+                      **kwargs: Unpack[SessionKwargs]) -> None:
     """Log the container engine in to PROFILE's ECR registry (password on the engine's stdin)."""
     from assumer.core.session import session_cache
     from assumer.credentials import utcnow
@@ -78,7 +86,7 @@ def ecr_login_command(profile: str, registry: str | None, engine_choice: str, pr
 @registry_option
 @session_options
 def ecr_push_command(profile: str, image: str, repository: str | None, tag: str | None, create_repository: bool,
-                     registry: str | None, engine_choice: str, **kwargs: Any) -> None:
+                     registry: str | None, engine_choice: str, **kwargs: Unpack[SessionKwargs]) -> None:
     """Tag IMAGE and push it to PROFILE's ECR registry; prints HOST/REPO:TAG@sha256:... on stdout.
 
     The registry login is scoped to this one push: nothing is written to your
@@ -106,7 +114,7 @@ def ecr_push_command(profile: str, image: str, repository: str | None, tag: str 
         write_stdout(f"{reference}@{digest}\n")
 
 
-def _scoped_push(runner: Any, reference: str, helper_env: dict[str, str], *, session: Any, repository: str,
+def _scoped_push(runner: Engine, reference: str, helper_env: dict[str, str], *, session: Session, repository: str,
                  host: str, created_if_missing: bool) -> str:
     """Push through a private temporary config; a refused push is explained when the repository is missing."""
     from assumer.ecr import engine, repositories
@@ -139,8 +147,8 @@ def ecr_helper_group() -> None:
 def ecr_helper_configure_command(profile: str, registry: str | None, region: str | None,
                                  source_profile: str | None) -> None:
     """Serve REGISTRY from PROFILE through docker-credential-assumer (adds the credHelpers entry)."""
-    from assumer.core.session import SessionOptions, resolve
     from assumer.core.profiles import RoleSpec
+    from assumer.core.session import SessionOptions, resolve
     from assumer.ecr import routes, tokens
 
     options = SessionOptions(region=region, source_profile=source_profile)

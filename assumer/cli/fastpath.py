@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Mapping, TextIO
+from collections.abc import Mapping
+from typing import TextIO
 
 from assumer.cli.render import SHELLS
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from typing import Iterable, Mapping, NoReturn
+from collections.abc import Iterable, Mapping
+from typing import NoReturn
 
 from assumer.errors import CommandNotExecutable, CommandNotFound
 

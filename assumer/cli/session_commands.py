@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from assumer.cli.common import options_from, profile_argument, session_for, session_options, write_stdout
 from assumer.cli.render import SHELLS
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from assumer.cli.common import SessionKwargs
 
 
 @click.command("env")
@@ -17,7 +22,7 @@ from assumer.cli.render import SHELLS
               help="Output syntax (default: from $SHELL, else bash).")
 @click.option("--unset", is_flag=True, help="Print the lines that remove every variable assumer sets.")
 @session_options
-def env_command(profile: str | None, shell: str | None, unset: bool, **kwargs: Any) -> None:
+def env_command(profile: str | None, shell: str | None, unset: bool, **kwargs: Unpack[SessionKwargs]) -> None:
     """Print the lines that set PROFILE's credentials: eval "$(assumer env PROFILE)"."""
     from assumer.cli import render
 
@@ -56,7 +61,7 @@ class ExecCommand(click.Command):
 @profile_argument()
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @session_options
-def exec_command(profile: str, command: tuple[str, ...], **kwargs: Any) -> None:
+def exec_command(profile: str, command: tuple[str, ...], **kwargs: Unpack[SessionKwargs]) -> None:
     """Run COMMAND (default: $SHELL) with PROFILE's credentials; its exit status is assumer's."""
     from assumer.cli import process, render
 
@@ -70,7 +75,7 @@ def exec_command(profile: str, command: tuple[str, ...], **kwargs: Any) -> None:
 @click.command("credential-process")
 @profile_argument()
 @session_options
-def credential_process_command(profile: str, **kwargs: Any) -> None:
+def credential_process_command(profile: str, **kwargs: Unpack[SessionKwargs]) -> None:
     """Print the credential_process JSON (Version 1) for AWS SDKs and the AWS CLI."""
     from assumer.cli import render
 
@@ -80,7 +85,7 @@ def credential_process_command(profile: str, **kwargs: Any) -> None:
 @click.command("whoami")
 @profile_argument()
 @session_options
-def whoami_command(profile: str, **kwargs: Any) -> None:
+def whoami_command(profile: str, **kwargs: Unpack[SessionKwargs]) -> None:
     """Show the account and ARN behind PROFILE's session, its expiry, cached or fresh."""
     from assumer.core import sts
     from assumer.credentials import format_timestamp, utcnow

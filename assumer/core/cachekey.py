@@ -10,7 +10,7 @@ import getpass
 import hashlib
 import json
 import re
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from assumer.core.profiles import DEFAULT_DURATION, Link, RoleSpec
 

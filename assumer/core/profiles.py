@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Mapping, NamedTuple, Union
+from collections.abc import Mapping
+from typing import NamedTuple
 
 from assumer.errors import ConfigError
 
@@ -144,7 +145,7 @@ class RoleSpec(NamedTuple):
 
     profile: str
     role_arn: str
-    source: Union["RoleSpec", Source]
+    source: RoleSpec | Source
     duration_seconds: int = DEFAULT_DURATION
     mfa_serial: str | None = None
     external_id: str | None = None
@@ -158,10 +159,10 @@ class RoleSpec(NamedTuple):
         """True when the source is itself an assumed role (AWS caps these at one hour)."""
         return isinstance(self.source, RoleSpec)
 
-    def chain(self) -> list[Union["RoleSpec", Source]]:
+    def chain(self) -> list[RoleSpec | Source]:
         """Root first: [Source, RoleSpec, RoleSpec, ...]."""
-        links: list[Union[RoleSpec, Source]] = [self]
-        link: Union[RoleSpec, Source] = self
+        links: list[RoleSpec | Source] = [self]
+        link: RoleSpec | Source = self
         while isinstance(link, RoleSpec):
             link = link.source
             links.append(link)
@@ -169,7 +170,7 @@ class RoleSpec(NamedTuple):
 
 
 # A link of a chain: an AssumeRole call, or the root the first credentials come from.
-Link = Union[RoleSpec, Source]
+Link = RoleSpec | Source
 
 
 def config_paths(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
@@ -182,7 +183,7 @@ def config_paths(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
 
 
 class AwsConfig:
-    """The two AWS files, read once per process."""
+    """The two AWS files, as :meth:`load` read them."""
 
     def __init__(self, config: IniFile, credentials: IniFile) -> None:
         self.config = config
@@ -201,7 +202,7 @@ class AwsConfig:
             for section in self.config.sections():
                 if section == "default":
                     names["default"] = None
-                elif section.startswith("profile ") or section.startswith("profile\t"):
+                elif section.startswith(("profile ", "profile\t")):
                     names[section[8:].strip()] = None
             for section in self.credentials.sections():
                 names[section] = None
@@ -285,7 +286,7 @@ class AwsConfig:
         role_arn = _text(settings, "role_arn")
         region = _text(settings, "region")
         if not role_arn:
-            return _root_source(profile, settings, seen)
+            return _root_source(profile, settings)
         _check_role_arn(role_arn, settings["role_arn"].where)
         source_name = _text(settings, "source_profile")
         credential_source = _text(settings, "credential_source")
@@ -299,7 +300,7 @@ class AwsConfig:
         elif source_name:
             if source_name == profile:
                 # A profile may be its own source when it also holds the keys (AWS CLI allows it).
-                source = _root_source(profile, settings, [*seen, profile])
+                source = _root_source(profile, settings)
             else:
                 source = self._resolve(source_name, [*seen, profile])
         else:
@@ -376,10 +377,12 @@ def _credential_source(profile: str, value: str, where: str) -> Source:
     )
 
 
-def _root_source(profile: str, settings: Mapping[str, Value], seen: list[str]) -> Source:
+def _root_source(profile: str, settings: Mapping[str, Value]) -> Source:
     has_file_credentials = any(
         key in settings
-        for key in ("aws_access_key_id", "credential_process", "sso_session", "sso_start_url", "web_identity_token_file")
+        for key in (
+            "aws_access_key_id", "credential_process", "sso_session", "sso_start_url", "web_identity_token_file",
+        )
     )
     return Source(
         profile=profile,

@@ -1,14 +1,14 @@
 """The root of a chain: the first, long-term credentials.
 
-In order: keys stored with ``assumer add`` (keyring service ``assumer-keys``);
-``credential_source = Environment``; static keys in the AWS files, read by
-assumer's own parser; anything else botocore can find for the profile
-(``credential_process``, SSO, web identity).
+For ``credential_source = Environment``, the ``AWS_*`` variables. Otherwise, in
+order: keys stored with ``assumer add`` (keyring service ``assumer-keys``); static
+keys in the AWS files, read by assumer's own parser; anything else botocore can
+find for the profile (``credential_process``, SSO, web identity).
 """
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from assumer import logs
 from assumer.core.profiles import AwsConfig, Source

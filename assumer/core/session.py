@@ -1,20 +1,22 @@
 """The credential core: profile -> chain -> cache -> (miss) STS -> cache -> Session.
 
-:func:`get_session` is the one function the commands call. Side effects (keyring,
-STS, clock, terminal) come in as keyword arguments with real defaults, so tests
-can hand in fakes for the edge cases while the user flows run against the real ones.
+:func:`get_session` is the one function the commands call for a session. Side
+effects (keyring, STS, clock, terminal) come in as keyword arguments with real
+defaults, so tests can hand in fakes for the edge cases while the user flows run
+against the real ones.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from assumer import logs, ui
 from assumer.core import mfa
 from assumer.core.cachekey import default_session_name, role_key, session_key
-from assumer.core.profiles import CHAINED_MAX_DURATION, DEFAULT_DURATION, AwsConfig, Link, RoleSpec
+from assumer.core.profiles import CHAINED_MAX_DURATION, DEFAULT_DURATION, AwsConfig, Link, RoleSpec, Source
 from assumer.core.roots import root_credentials
 from assumer.credentials import Credentials, utcnow
 from assumer.store import locking
@@ -23,6 +25,25 @@ from assumer.store.cache import Index, SessionCache, min_ttl
 
 # A source session handed to AssumeRole only has to outlive that one call.
 SOURCE_MARGIN = 60
+
+if TYPE_CHECKING:  # a protocol for annotations only: nothing to define on a cache hit
+    from typing import Protocol
+
+    class StsApi(Protocol):
+        """What the resolver calls on a miss: :mod:`assumer.core.sts`, or a test's fake."""
+
+        def profile_credentials(self, profile: str) -> Credentials: ...
+
+        def get_session_token(
+            self, *, source: Credentials, duration: int, region: str | None, profile: str, mfa_serial: str | None,
+            mfa_code: str | None,
+        ) -> Credentials: ...
+
+        def assume_role(
+            self, *, role_arn: str, source: Credentials, session_name: str, duration: int, region: str | None,
+            profile: str | None, label: str, external_id: str | None = None, source_identity: str | None = None,
+            mfa_serial: str | None = None, mfa_code: str | None = None,
+        ) -> Credentials: ...
 
 
 class SessionOptions(NamedTuple):
@@ -60,7 +81,7 @@ class ChainResolver:
         environ: Mapping[str, str],
         now: Callable[[], datetime],
         mfa_prompt: mfa.CodeSource,
-        sts_api: Any = None,
+        sts_api: StsApi | None = None,
         config: AwsConfig | None = None,
     ) -> None:
         self.cache = cache
@@ -106,15 +127,14 @@ class ChainResolver:
             return cached
         return None
 
-    def _sts(self) -> Any:
+    def _sts(self) -> StsApi:
         if self.sts_api is None:
             from assumer.core import sts  # boto3 is imported only on a cache miss
 
             self.sts_api = sts
         return self.sts_api
 
-    def _root(self, source: Link) -> Credentials:
-        assert not isinstance(source, RoleSpec)
+    def _root(self, source: Source) -> Credentials:
         return root_credentials(source, keys=self.keys, config=self.config, environ=self.environ,
                                 botocore_credentials=lambda name: self._sts().profile_credentials(name))
 
@@ -196,7 +216,7 @@ def get_session(
     environ: Mapping[str, str] | None = None,
     now: Callable[[], datetime] = utcnow,
     mfa_prompt: mfa.CodeSource = mfa.prompt_on_tty,
-    sts_api: Any = None,
+    sts_api: StsApi | None = None,
 ) -> Session:
     """Credentials for profile ``name`` (or a role ARN with ``options.source_profile``)."""
     env = os.environ if environ is None else environ

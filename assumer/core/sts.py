@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal, overload
 
 from assumer import logs
+from assumer.core.profiles import shown_line
 from assumer.credentials import Credentials
 from assumer.errors import AssumerError, AuthError, ConfigError, NetworkError
-from assumer.core.profiles import shown_line
+
+if TYPE_CHECKING:  # stubs only: boto3 and botocore are imported inside the functions
+    from botocore.exceptions import ConfigParseError
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_sts import STSClient
+    from mypy_boto3_sts.type_defs import (
+        AssumeRoleRequestTypeDef,
+        AssumeRoleResponseTypeDef,
+        GetSessionTokenRequestTypeDef,
+        GetSessionTokenResponseTypeDef,
+    )
 
 # Time bounds (documented in the README): connect 5 s, read 15 s, 3 attempts in
 # botocore's "standard" retry mode (throttling and transient errors retried with
@@ -37,7 +49,7 @@ def time_bounds(environ: Mapping[str, str] | None = None) -> tuple[float, float,
     )
 
 
-def _positive(env: Mapping[str, str], name: str, default: float, kind: type) -> float:
+def _positive(env: Mapping[str, str], name: str, default: float, kind: type[float] | type[int]) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -51,7 +63,21 @@ def _positive(env: Mapping[str, str], name: str, default: float, kind: type) -> 
     return value
 
 
-def client(service: str, credentials: Credentials | None, *, region: str | None, profile: str | None = None) -> Any:
+@overload
+def client(
+    service: Literal["sts"], credentials: Credentials | None, *, region: str | None, profile: str | None = None
+) -> STSClient: ...
+
+
+@overload
+def client(
+    service: Literal["ecr"], credentials: Credentials | None, *, region: str | None, profile: str | None = None
+) -> ECRClient: ...
+
+
+def client(
+    service: Literal["sts", "ecr"], credentials: Credentials | None, *, region: str | None, profile: str | None = None
+) -> STSClient | ECRClient:
     """A boto3 client with assumer's time bounds; ``credentials`` None means the profile's own."""
     import boto3
     from botocore.config import Config
@@ -110,6 +136,11 @@ def profile_credentials(profile: str) -> Credentials:
             hint=f"store keys with 'assumer add {profile}', or add them to the AWS credentials file",
         )
     frozen = found.get_frozen_credentials()
+    if frozen.access_key is None or frozen.secret_key is None:  # typed optional; botocore always sets both
+        raise ConfigError(
+            f"profile {profile!r} has neither role_arn nor credentials",
+            hint=f"store keys with 'assumer add {profile}', or add them to the AWS credentials file",
+        )
     expiry = getattr(found, "_expiry_time", None)
     credentials = Credentials(frozen.access_key, frozen.secret_key, frozen.token, expiry)
     for secret in credentials.secrets():
@@ -132,33 +163,37 @@ def assume_role(
     mfa_code: str | None = None,
 ) -> Credentials:
     """AssumeRole with ``source``; errors become one-line :class:`AssumerError`s naming ``label``."""
-    params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name, "DurationSeconds": duration}
+    params: AssumeRoleRequestTypeDef = {"RoleArn": role_arn, "RoleSessionName": session_name,
+                                        "DurationSeconds": duration}
     if external_id:
         params["ExternalId"] = external_id
     if source_identity:
         params["SourceIdentity"] = source_identity
     if mfa_serial:
         params["SerialNumber"] = mfa_serial
-        params["TokenCode"] = mfa_code
+        if mfa_code is not None:  # always a code here: the resolver asks for one whenever there is a serial
+            params["TokenCode"] = mfa_code
     try:
         response = client("sts", source, region=region, profile=profile).assume_role(**params)
-    except Exception as exc:  # botocore's errors, translated below; anything else re-raised
+    except Exception as exc:  # noqa: BLE001 - botocore's errors are translated; translate() re-raises the rest
         raise translate(exc, action=f"assuming {role_arn} for profile {label!r}", profile=label,
                         caller=source.access_key_id) from None
     return _credentials(response)
 
 
 def get_session_token(
-    *, source: Credentials, duration: int, region: str | None, profile: str, mfa_serial: str | None, mfa_code: str | None
+    *, source: Credentials, duration: int, region: str | None, profile: str, mfa_serial: str | None,
+    mfa_code: str | None,
 ) -> Credentials:
     """GetSessionToken for a profile with long-term keys (with MFA when it names a device)."""
-    params: dict[str, Any] = {"DurationSeconds": duration}
+    params: GetSessionTokenRequestTypeDef = {"DurationSeconds": duration}
     if mfa_serial:
         params["SerialNumber"] = mfa_serial
-        params["TokenCode"] = mfa_code
+        if mfa_code is not None:  # always a code here: the resolver asks for one whenever there is a serial
+            params["TokenCode"] = mfa_code
     try:
         response = client("sts", source, region=region, profile=profile).get_session_token(**params)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - botocore's errors are translated; translate() re-raises the rest
         raise translate(exc, action=f"getting a session token for profile {profile!r}", profile=profile,
                         caller=source.access_key_id) from None
     return _credentials(response)
@@ -168,13 +203,13 @@ def caller_identity(credentials: Credentials, *, region: str | None, profile: st
     """GetCallerIdentity: Account, Arn, UserId."""
     try:
         response = client("sts", credentials, region=region, profile=profile).get_caller_identity()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - botocore's errors are translated; translate() re-raises the rest
         raise translate(exc, action=f"checking the session of profile {label!r}", profile=label,
                         revoked_hint=True) from None
-    return {key: response[key] for key in ("Account", "Arn", "UserId")}
+    return {"Account": response["Account"], "Arn": response["Arn"], "UserId": response["UserId"]}
 
 
-def _credentials(response: dict[str, Any]) -> Credentials:
+def _credentials(response: AssumeRoleResponseTypeDef | GetSessionTokenResponseTypeDef) -> Credentials:
     credentials = Credentials.from_mapping(response["Credentials"])
     for secret in credentials.secrets():
         logs.register_secret(secret)
@@ -209,9 +244,11 @@ def translate(
                              hint="renew the source credentials" + (refresh if revoked_hint else ""))
         if code in _BAD_KEYS:
             return AuthError(f"{action}: the access key is not valid ({code})",
-                             hint="check the keys (assumer add PROFILE stores new ones)" + (refresh if revoked_hint else ""))
+                             hint="check the keys (assumer add PROFILE stores new ones)"
+                                  + (refresh if revoked_hint else ""))
         if code in _THROTTLED:
-            return NetworkError(f"{action}: throttled by AWS after {time_bounds()[2]} attempts", hint="try again shortly")
+            return NetworkError(f"{action}: throttled by AWS after {time_bounds()[2]} attempts",
+                                hint="try again shortly")
         if code in _DENIED or status == 403:
             who = f" {caller} is not allowed:" if caller else ""
             return AuthError(f"{action}: access denied:{who} {message}",
@@ -243,15 +280,15 @@ def translate(
     raise exc
 
 
-def _config_parse_error(exc: Exception) -> ConfigError:
+def _config_parse_error(exc: ConfigParseError) -> ConfigError:
     """botocore could not parse a whole AWS file: name the file and, when known, the line."""
-    kwargs = getattr(exc, "kwargs", {})
-    path, error = kwargs.get("path", "the AWS config"), kwargs.get("error")
+    path, error = exc.kwargs.get("path", "the AWS config"), exc.kwargs.get("error")
     line = getattr(error, "lineno", None)
     detail = str(error).strip().splitlines()[0] if error is not None and str(error).strip() else "not INI"
     detail = shown_line(re.sub(r"^While reading from .*?: ", "", detail))  # configparser repeats path and line
-    if line is None and getattr(error, "errors", None):
-        line, text = error.errors[0]  # configparser.ParsingError: [(lineno, repr(line)), ...]
+    errors = getattr(error, "errors", None)
+    if line is None and errors:
+        line, text = errors[0]  # configparser.ParsingError: [(lineno, repr(line)), ...]
         found = text[:-3] + "'" if text.endswith("\\n'") else text  # the line's repr(), newline dropped
         detail = f"expected 'key = value', found {shown_line(found)}"
     where = f"{path}:{line}" if line else str(path)

@@ -20,13 +20,14 @@ import sys
 import tempfile
 import threading
 from collections import deque
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import IO, Iterator, Mapping
+from typing import IO, Any, cast
 
-from assumer.errors import AssumerError, ConfigError, EngineError
+from assumer.errors import AssumerError, EngineError
 from assumer.paths import read_json_object
 
 HELPER = "docker-credential-assumer"
@@ -76,7 +77,7 @@ def _flavour(name: str, path: str) -> str:
         return "podman"
     try:  # podman-docker's 'docker' says "podman version ..."
         out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10,
-                             stdin=subprocess.DEVNULL).stdout
+                             stdin=subprocess.DEVNULL, check=False).stdout
     except (OSError, subprocess.TimeoutExpired):
         return "docker"
     return "podman" if out.lower().startswith("podman") else "docker"
@@ -89,24 +90,33 @@ class _Guard:
     """Passes SIGINT/SIGTERM/SIGHUP on to the running engine and raises :class:`Stopped` once."""
 
     def __init__(self) -> None:
-        self.child: subprocess.Popen | None = None
+        self.child: subprocess.Popen[str] | None = None
         self.stopping = False
         self.defer = False  # during clean-up: note the signal, raise once the clean-up is done
         self.pending: int | None = None
 
-    def handle(self, signum: int, frame: FrameType | None) -> None:
-        child = self.child
-        running = child is not None and child.poll() is None
-        if running:
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        child = _running(self.child)
+        if child is not None:
             try:
-                child.send_signal(signum)  # type: ignore[union-attr]
+                child.send_signal(signum)
             except ProcessLookupError:
                 pass
         if self.defer:
             self.pending = self.pending or signum
         elif not self.stopping:  # a second signal during clean-up must not cut the clean-up short
             self.stopping = True
-            raise Stopped(signum, engine=os.path.basename(child.args[0]) if running else None)  # type: ignore
+            raise Stopped(signum, engine=_program(child) if child is not None else None)
+
+
+def _running(child: subprocess.Popen[str] | None) -> subprocess.Popen[str] | None:
+    """``child`` while it still runs, else None."""
+    return child if child is not None and child.poll() is None else None
+
+
+def _program(child: subprocess.Popen[str]) -> str:
+    """The engine's program name: :func:`run` always starts it with a list argv."""
+    return os.path.basename(cast("list[str]", child.args)[0])
 
 
 _guard = _Guard()
@@ -140,14 +150,13 @@ def _shielded() -> Iterator[None]:
         pending, _guard.pending = _guard.pending, None
         if pending and not outer and not _guard.stopping:
             _guard.stopping = True
-            child = _guard.child
-            running = child is not None and child.poll() is None
-            if running:  # it was started while the signal waited: it gets the signal too
-                child.send_signal(pending)  # type: ignore[union-attr]
-            raise Stopped(pending, engine=os.path.basename(child.args[0]) if running else None)  # type: ignore
+            child = _running(_guard.child)
+            if child is not None:  # it was started while the signal waited: it gets the signal too
+                child.send_signal(pending)
+            raise Stopped(pending, engine=_program(child) if child is not None else None)
 
 
-def _finish(child: subprocess.Popen) -> None:
+def _finish(child: subprocess.Popen[str]) -> None:
     """Make sure the engine has exited (it was sent our signal; give it time, then kill)."""
     if child.poll() is None:
         try:
@@ -257,7 +266,7 @@ def tag(engine: Engine, source: str, target: str, *, env: Mapping[str, str]) -> 
 
 
 def helper_directory(environ: Mapping[str, str]) -> str:
-    """The directory holding ``docker-credential-assumer``: beside this Python first, then PATH."""
+    """The directory holding ``docker-credential-assumer``: beside this Python or this script first, then PATH."""
     candidates = [Path(sys.executable).parent, Path(sys.argv[0]).resolve().parent if sys.argv[0] else None]
     for directory in candidates:
         if directory is not None and os.access(directory / HELPER, os.X_OK):
@@ -274,12 +283,12 @@ def user_docker_dir(environ: Mapping[str, str]) -> Path:
     return Path(configured) if configured else Path(environ.get("HOME") or os.path.expanduser("~")) / ".docker"
 
 
-def read_docker_config(path: Path) -> dict:
+def read_docker_config(path: Path) -> dict[str, Any]:
     """The user's Docker ``config.json`` as a dict ({} when there is none)."""
     return read_json_object(path, what="the Docker config", hint="fix or move that file")
 
 
-def scoped_config(user: dict, host: str) -> dict:
+def scoped_config(user: dict[str, Any], host: str) -> dict[str, Any]:
     """The user's config minus every stored login, with the helper named for ``host``.
 
     ``auths`` goes (it holds base64 passwords, which must not be copied into

@@ -4,9 +4,10 @@ Docker, podman, skopeo and buildah run ``docker-credential-<name> ACTION`` with
 the server URL (or a JSON object for ``store``) on stdin. ``get`` answers with
 ``{"ServerURL", "Username", "Secret"}`` minted from the profile that serves the
 registry: the one ``ecr-push`` names in the engine's environment for a single
-push, else the one ``assumer ecr-helper configure`` recorded. Tokens are minted,
-not kept, so ``store`` and ``erase`` succeed without storing anything (a
-``docker login`` through the helper never breaks). Errors go to stdout (where
+push, else the one ``assumer ecr-helper configure`` recorded. Logins come from
+ECR tokens (cached in the keyring, minted when missing), never from what the
+engine hands over, so ``store`` and ``erase`` succeed without keeping anything (a
+``docker login`` through the helper never breaks). Failures go to stdout (where
 the engine looks for them) and stderr, with exit status 1.
 """
 
@@ -15,13 +16,17 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
-from typing import Any, Callable, Mapping, NamedTuple, TextIO
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, TextIO
 
 from assumer import __version__
 from assumer.ecr.registry import strip_url
 from assumer.ecr.routes import Route, load_routes
-from assumer.errors import AssumerError, ConfigError, EngineError
+from assumer.errors import AssumerError
+
+if TYPE_CHECKING:
+    from assumer.core.session import Session
+    from assumer.ecr.tokens import TokenResult
 
 NOT_FOUND = "credentials not found in native keychain"  # the protocol's own words, which engines match
 # Set by ecr-push in the engine's environment: which profile serves which registry for that push.
@@ -31,7 +36,7 @@ ENV_REGION = "ASSUMER_HELPER_REGION"
 ENV_SOURCE_PROFILE = "ASSUMER_HELPER_SOURCE_PROFILE"
 # Only with ecr-push --no-cache: the token itself, in the engine's environment (never argv or a file).
 ENV_USERNAME = "ASSUMER_HELPER_USERNAME"
-ENV_SECRET = "ASSUMER_HELPER_SECRET"
+ENV_SECRET = "ASSUMER_HELPER_SECRET"  # noqa: S105 - the variable's name, not a secret
 
 
 class NotFound(AssumerError):
@@ -54,8 +59,8 @@ def mint(host: str, entry: Route) -> tuple[str, str]:
     The cache is read before any session is looked for, so a hit costs one
     keyring read and no AWS call (and never an MFA prompt).
     """
-    from assumer.ecr import tokens
     from assumer.core import session
+    from assumer.ecr import tokens
 
     options = session.SessionOptions(region=entry.region, source_profile=entry.source_profile)
     cache = session.session_cache(options)
@@ -67,7 +72,8 @@ def mint(host: str, entry: Route) -> tuple[str, str]:
     return hit.username, hit.password
 
 
-def one_push_environment(result: Any, session: Any, *, source_profile: str | None, hand_over: bool) -> dict[str, str]:
+def one_push_environment(result: TokenResult, session: Session, *, source_profile: str | None,
+                         hand_over: bool) -> dict[str, str]:
     """What ``ecr-push`` puts in the engine's environment so the helper serves that one push.
 
     The helper normally reads the token from the keyring cache. ``hand_over``:
@@ -101,7 +107,12 @@ def credentials_for(server_url: str, environ: Mapping[str, str], *, source: Toke
 
 def handle(action: str, stdin: TextIO, stdout: TextIO, stderr: TextIO,
            environ: Mapping[str, str] = os.environ, *, source: TokenSource = mint) -> int:
-    """Run one protocol action; returns the exit status (errors on stdout and stderr, status 1)."""
+    """Run one protocol action; returns the exit status.
+
+    0 on success. 1 with the message on stdout, where the engine looks for it:
+    the protocol's not-found answer and an unknown action there only, a failure
+    on stderr too. 130 when interrupted.
+    """
     try:
         if action == "get":
             from assumer import logs
@@ -112,7 +123,7 @@ def handle(action: str, stdin: TextIO, stdout: TextIO, stderr: TextIO,
         elif action in ("store", "erase"):
             stdin.read()  # minted on demand, never stored: nothing to keep or forget
         elif action == "list":
-            stdout.write(json.dumps({host: "AWS" for host in load_routes()}) + "\n")
+            stdout.write(json.dumps(dict.fromkeys(load_routes(), "AWS")) + "\n")
         elif action == "version":
             stdout.write(f"docker-credential-assumer (assumer) {__version__}\n")
         else:
@@ -131,7 +142,7 @@ def handle(action: str, stdin: TextIO, stdout: TextIO, stderr: TextIO,
     except KeyboardInterrupt:
         stdout.write("docker-credential-assumer: interrupted\n")
         return 130
-    except Exception as exc:  # a bug: one redacted line where the engine shows it, not a raw traceback
+    except Exception as exc:  # noqa: BLE001 - a bug: one redacted line where the engine shows it, not a traceback
         from assumer import logs
 
         line = logs.redact(f"docker-credential-assumer: internal error: {type(exc).__name__}: {exc} (a bug)")

@@ -1,4 +1,4 @@
-"""``assumer policy``: the IAM documents for DESIGN.md's setup (user U assumes role R to push).
+"""``assumer policy``: the IAM documents for the README's setup (user U assumes role R to push).
 
 Pure: builds dicts; the command renders them.
 """
@@ -26,7 +26,7 @@ PUSH_ACTIONS = (
     "ecr:ListTagsForResource",
     "ecr:DescribeImageScanFindings",
 )
-TOKEN_NOTE = "ecr:GetAuthorizationToken supports only Resource \"*\" (it is not tied to a repository)"
+TOKEN_NOTE = "ecr:GetAuthorizationToken supports only Resource \"*\" (it is not tied to a repository)"  # noqa: S105 - a note, not a token
 EXAMPLE_ACCOUNT = "123456789012"
 DOCUMENTS = ("push", "trust", "user")
 
@@ -65,11 +65,11 @@ class Setup:
         return [f"arn:{self.part}:ecr:{self.region}:{self.account}:repository/{name}" for name in self.repositories]
 
 
-def _document(*statements: dict) -> dict:
+def _document(*statements: dict[str, object]) -> dict[str, object]:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
-def push_policy(setup: Setup) -> dict:
+def push_policy(setup: Setup) -> dict[str, object]:
     """Role R's permissions: the login token on '*', the push actions on the repositories (or '*')."""
     actions = list(PUSH_ACTIONS) + (["ecr:CreateRepository"] if setup.allow_create_repository else [])
     resources = setup.repository_arns() or ["*"]
@@ -80,17 +80,17 @@ def push_policy(setup: Setup) -> dict:
     )
 
 
-def trust_policy(setup: Setup) -> dict:
+def trust_policy(setup: Setup) -> dict[str, object]:
     """Role R's trust policy: user U may assume it."""
     return _document({"Effect": "Allow", "Principal": {"AWS": setup.user_arn()}, "Action": "sts:AssumeRole"})
 
 
-def user_policy(setup: Setup) -> dict:
+def user_policy(setup: Setup) -> dict[str, object]:
     """User U's only permission: assume role R."""
     return _document({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": setup.role_arn()})
 
 
-def document(setup: Setup, name: str) -> dict:
+def document(setup: Setup, name: str) -> dict[str, object]:
     """One of :data:`DOCUMENTS` by name."""
     return {"push": push_policy, "trust": trust_policy, "user": user_policy}[name](setup)
 

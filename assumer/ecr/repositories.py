@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assumer.ecr.tokens import ecr_client, locate
 from assumer.errors import AuthError, EngineError
 
+if TYPE_CHECKING:
+    from typing import TypedDict
 
-def _repository_client(session: Any, host: str) -> tuple[Any, dict[str, Any]]:
+    from mypy_boto3_ecr import ECRClient
+
+    from assumer.core.session import Session
+
+    class _Scope(TypedDict, total=False):
+        """The registry a repository call names (none: the caller's own account's)."""
+
+        registryId: str
+
+
+def _repository_client(session: Session, host: str) -> tuple[ECRClient, _Scope]:
     where = locate(host, profile=session.profile, role_arn=session.role_arn, region=session.region)
     return ecr_client(session, where.region), ({"registryId": where.registry_id} if where.registry_id else {})
 
 
-def repository_exists(session: Any, name: str, *, host: str) -> bool | None:
+def repository_exists(session: Session, name: str, *, host: str) -> bool | None:
     """Whether repository ``name`` exists in ``host``'s registry; None when the role may not tell."""
     import botocore.exceptions
 
@@ -30,7 +42,7 @@ def repository_exists(session: Any, name: str, *, host: str) -> bool | None:
         if isinstance(error, AuthError):
             return None
         raise error from None
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - botocore's other errors are translated; translate() re-raises the rest
         raise sts.translate(exc, action=f"checking repository {name!r}", profile=session.profile) from None
 
 
@@ -40,7 +52,7 @@ def missing_repository(name: str, host: str, engine_said: str) -> EngineError:
                        hint="create it, or pass --create-repository")
 
 
-def ensure_repository(session: Any, name: str, *, host: str) -> bool:
+def ensure_repository(session: Session, name: str, *, host: str) -> bool:
     """``--create-repository``: create ``name`` unless it exists; True when it was created."""
     import botocore.exceptions
 
@@ -58,6 +70,6 @@ def ensure_repository(session: Any, name: str, *, host: str) -> bool:
         if isinstance(error, AuthError) and "denied" in error.message:
             error.hint = "the role needs ecr:CreateRepository ('assumer policy --allow-create-repository')"
         raise error from None
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - botocore's other errors are translated; translate() re-raises the rest
         raise sts.translate(exc, action=f"creating repository {name!r}", profile=session.profile) from None
     return True

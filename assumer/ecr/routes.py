@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping, NamedTuple
+from typing import NamedTuple
 
 from assumer import paths
 from assumer.errors import ConfigError, EngineError
@@ -49,7 +50,8 @@ def save_route(host: str, entry: Route, path: Path | None = None) -> Path:
     path = path or mapping_file()
     current = load_routes(path)
     current[host] = entry
-    body = {"registries": {h: {k: v for k, v in m._asdict().items() if v is not None} for h, m in sorted(current.items())}}
+    body = {"registries": {h: {k: v for k, v in m._asdict().items() if v is not None}
+                           for h, m in sorted(current.items())}}
     paths.private_dir(path.parent)
     paths.write_private_file(path, json.dumps(body, indent=1) + "\n")
     return path

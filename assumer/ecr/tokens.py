@@ -11,13 +11,23 @@ import base64
 import binascii
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from assumer import logs
 from assumer.credentials import format_timestamp, parse_timestamp, utcnow
 from assumer.ecr.registry import account_of, check_host, default_host, parse_registry, strip_url
 from assumer.errors import AuthError, ConfigError, EngineError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_ecr.type_defs import GetAuthorizationTokenRequestTypeDef
+
+    from assumer.core.session import Session
+    from assumer.store.cache import SessionCache
 
 # A token is handed out from the cache only while more than this is left; ECR
 # tokens live 12 hours, and a push of a large image can take a while.
@@ -54,13 +64,20 @@ class Token(NamedTuple):
             raise ValueError(f"malformed cached ECR token ({type(exc).__name__})") from None
 
 
-def decode_token(data: dict[str, Any]) -> Token:
-    """One ``authorizationData`` item -> Token (``authorizationToken`` is base64 of ``USER:PASSWORD``)."""
+def decode_token(data: Mapping[str, object]) -> Token:
+    """One ``authorizationData`` item -> Token (``authorizationToken`` is base64 of ``USER:PASSWORD``).
+
+    ``data`` is an ECR answer (whose ``expiresAt`` botocore makes a datetime) or a
+    stand-in for one, so every field is checked rather than trusted.
+    """
+    malformed = "ECR answered with a malformed authorization token"
+    raw = data.get("authorizationToken")
+    if not isinstance(raw, str):
+        raise EngineError(malformed)
     try:
-        raw = data["authorizationToken"]
         user, _, password = base64.b64decode(raw, validate=True).decode().partition(":")
-    except (KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise EngineError("ECR answered with a malformed authorization token") from None
+    except (binascii.Error, UnicodeDecodeError):
+        raise EngineError(malformed) from None
     if not user or not password:
         raise EngineError("ECR answered with an authorization token without a user name or password")
     logs.register_secret(password)
@@ -115,7 +132,7 @@ def token_cache_key(host: str, profile: str, region: str | None) -> str:
     return cache_key("ecr", [host, profile, region or "", endpoint])
 
 
-def cached_token(cache: Any, key: str, *, now: Callable[[], datetime] = utcnow) -> Token | None:
+def cached_token(cache: SessionCache, key: str, *, now: Callable[[], datetime] = utcnow) -> Token | None:
     """A cached token with more than :data:`TOKEN_MARGIN` left, else None (a corrupt entry is dropped)."""
     text = cache.get_text(key)
     if text is None:
@@ -131,21 +148,21 @@ def cached_token(cache: Any, key: str, *, now: Callable[[], datetime] = utcnow) 
     return token
 
 
-def ecr_client(session: Any, region: str | None) -> Any:
+def ecr_client(session: Session, region: str | None) -> ECRClient:
     """A boto3 ECR client with ``session``'s credentials and assumer's time bounds."""
     from assumer.core import sts
 
     return sts.client("ecr", session.credentials, region=region or session.region, profile=session.config_profile)
 
 
-def fetch_token(session: Any, where: Where) -> Token:
+def fetch_token(session: Session, where: Where) -> Token:
     """GetAuthorizationToken with ``session``'s credentials (errors translated, 403s included)."""
     from assumer.core import sts
 
-    params: dict[str, Any] = {"registryIds": [where.registry_id]} if where.registry_id else {}
+    params: GetAuthorizationTokenRequestTypeDef = {"registryIds": [where.registry_id]} if where.registry_id else {}
     try:
         response = ecr_client(session, where.region).get_authorization_token(**params)
-    except Exception as exc:  # botocore's errors, translated; anything else re-raised by translate
+    except Exception as exc:  # noqa: BLE001 - botocore's errors are translated; translate() re-raises the rest
         error = sts.translate(exc, action=f"getting an ECR login token for profile {session.profile!r}",
                               profile=session.profile)
         if isinstance(error, AuthError) and "denied" in error.message:
@@ -167,13 +184,13 @@ class TokenResult(NamedTuple):
 
 
 def token_for(
-    session: Any,
+    session: Session,
     registry: str | None,
     *,
-    cache: Any,
+    cache: SessionCache,
     refresh: bool = False,
     now: Callable[[], datetime] = utcnow,
-    fetch: Callable[[Any, Where], Token] = fetch_token,
+    fetch: Callable[[Session, Where], Token] = fetch_token,
 ) -> TokenResult:
     """The token for ``registry`` (None: the default ECR one) through ``session``.
 

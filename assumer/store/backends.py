@@ -1,9 +1,9 @@
-"""Secret stores: the OS keyring (through keyring), and null/in-memory stand-ins.
+"""Secret stores: the OS keyring (through keyring), and a null stand-in for ``--no-cache``.
 
-Reads try :mod:`assumer.secretservice` first, a lean Secret Service reader that
-answers in a fraction of keyring's start-up time and raises ``Fallback`` whenever
-keyring might read a different store; writes and every other platform go
-through keyring itself.
+Reads try :mod:`assumer.store.secretservice` first, a lean Secret Service reader
+that answers in a fraction of keyring's start-up time and raises ``Fallback``
+whenever keyring might read a different store; writes and every other platform
+go through keyring itself.
 """
 
 from __future__ import annotations
@@ -42,19 +42,18 @@ class KeyringStore:
         self.service = service
 
     def get(self, username: str) -> str | None:
+        from assumer.store import secretservice
+
         try:
-            from assumer.store import secretservice
-        except ImportError:  # pragma: no cover - the lean reader is optional
-            secretservice = None  # type: ignore[assignment]
-        if secretservice is not None:
-            try:
-                return secretservice.get_password(self.service, username)
-            except secretservice.Fallback:
-                logs.debug(__name__, "lean Secret Service read fell back to keyring", exc_info=True)
-        keyring, errors = _keyring()
+            return secretservice.get_password(self.service, username)
+        except secretservice.Fallback:
+            logs.debug(__name__, "lean Secret Service read fell back to keyring", exc_info=True)
+        import keyring
+        import keyring.errors
+
         try:
             return keyring.get_password(self.service, username)
-        except errors.KeyringError as exc:
+        except keyring.errors.KeyringError as exc:
             raise _keyring_error("read from", exc) from None
         except UnicodeDecodeError:
             # Something else stored bytes that are not text under our name: hand back a
@@ -62,28 +61,25 @@ class KeyringStore:
             return UNDECODABLE
 
     def set(self, username: str, secret: str) -> None:
-        keyring, errors = _keyring()
+        import keyring
+        import keyring.errors
+
         try:
             keyring.set_password(self.service, username, secret)
-        except errors.KeyringError as exc:
+        except keyring.errors.KeyringError as exc:
             raise _keyring_error("write to", exc) from None
 
     def delete(self, username: str) -> bool:
-        keyring, errors = _keyring()
+        import keyring
+        import keyring.errors
+
         try:
             keyring.delete_password(self.service, username)
-        except errors.PasswordDeleteError:
+        except keyring.errors.PasswordDeleteError:
             return False
-        except errors.KeyringError as exc:
+        except keyring.errors.KeyringError as exc:
             raise _keyring_error("delete from", exc) from None
         return True
-
-
-def _keyring():  # type: ignore[no-untyped-def]
-    import keyring
-    import keyring.errors
-
-    return keyring, keyring.errors
 
 
 def _keyring_error(verb: str, exc: Exception) -> KeyringError:
@@ -99,11 +95,11 @@ def _keyring_error(verb: str, exc: Exception) -> KeyringError:
 class NullStore:
     """A store that keeps nothing (``--no-cache``, or no usable keyring)."""
 
-    def get(self, username: str) -> str | None:
+    def get(self, username: str) -> str | None:  # noqa: ARG002 - the Store protocol's signature
         return None
 
     def set(self, username: str, secret: str) -> None:
         pass
 
-    def delete(self, username: str) -> bool:
+    def delete(self, username: str) -> bool:  # noqa: ARG002 - the Store protocol's signature
         return False

@@ -1,23 +1,28 @@
 """The session cache: sessions in the keyring, a non-secret index beside it.
 
 keyring cannot list its entries, so ``list`` and ``clear`` read a small index
-(cache key -> profile, role, expiry; never a secret) under the XDG state dir.
+(cache key -> profile, kind, detail, expiry; never a secret) under the XDG state dir.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from assumer import ui
-from assumer.store import locking
 from assumer.credentials import DEFAULT_MIN_TTL, Credentials, format_timestamp
 from assumer.errors import AssumerError, KeyringError
+from assumer.store import locking
 from assumer.store.backends import KEYRING_FIX, NullStore, Store
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    # Cache key -> its row: profile, kind ("session" or "ecr"), detail (the role ARN,
+    # "session token" or the registry host) and expiration.
+    Entries = dict[str, dict[str, str]]
 
 
 def min_ttl() -> int:
@@ -34,14 +39,14 @@ def min_ttl() -> int:
 
 
 class Index:
-    """``index.json``: cache key -> {profile, role, kind, expiration}. Written atomically, 0600."""
+    """``index.json``: cache key -> {profile, kind, detail, expiration}. Written atomically, 0600."""
 
     def __init__(self, path: Path | None = None) -> None:
         from assumer import paths  # pathlib: only when the index is used, never on a cache hit
 
         self.path = path or paths.state_dir() / "index.json"
 
-    def load(self) -> dict[str, dict[str, str]]:
+    def load(self) -> Entries:
         try:
             with open(self.path, encoding="utf-8") as handle:
                 data = json.load(handle)
@@ -55,7 +60,7 @@ class Index:
         # Rows that are not objects (a hand-edited or foreign file) are skipped, not a crash in list/clear.
         return {key: meta for key, meta in data.items() if isinstance(meta, dict)}
 
-    def _update(self, change) -> None:  # type: ignore[no-untyped-def]
+    def _update(self, change: Callable[[Entries], None]) -> None:
         from assumer import paths
 
         try:
@@ -71,7 +76,7 @@ class Index:
                     "'assumer clear' may not see every cached session")
 
     def record(self, key: str, **meta: str) -> None:
-        def change(entries: dict) -> None:
+        def change(entries: Entries) -> None:
             entries[key] = meta
 
         self._update(change)
@@ -79,7 +84,7 @@ class Index:
     def forget(self, keys: Iterable[str]) -> None:
         doomed = set(keys)
 
-        def change(entries: dict) -> None:
+        def change(entries: Entries) -> None:
             for key in doomed:
                 entries.pop(key, None)
 

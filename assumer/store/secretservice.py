@@ -26,12 +26,18 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for annotations, which stay unevaluated: nothing to import at run time
+    import logging
     from collections.abc import Callable, Iterable, Mapping, Sequence
+    from typing import Any
+
+    # jeepney has no type information (ignore_missing_imports in pyproject.toml): these are Any.
+    from jeepney import Message
+    from jeepney.io.blocking import DBusConnection
 
 __all__ = ["SECRET_SERVICE_BACKEND", "Fallback", "ensure_secret_service", "get_password"]
 
 #: The fully-qualified name keyring uses for its Secret Service backend.
-SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
+SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"  # noqa: S105 - a class name, not a secret
 
 # keyring majors whose detection and SecretService lookup this module mirrors.
 # (24 differs: it refuses to start while a keyringrc.cfg is left in the old data
@@ -412,13 +418,14 @@ def _lookup(address: str, service: str, username: str) -> str | None:
     from jeepney import DBusAddress, HeaderFields, MessageType, Properties, new_method_call
     from jeepney.io.blocking import open_dbus_connection
 
-    def call(conn, message):
+    def call(conn: DBusConnection, message: Message) -> tuple[Any, ...]:
         reply = conn.send_and_get_reply(message, timeout=_CALL_TIMEOUT)
         if reply.header.message_type == MessageType.error:
             # e.g. ServiceUnknown, UnknownObject (no default collection:
             # keyring would create one), Secret.Error.IsLocked.
             raise Fallback(f"D-Bus error {reply.header.fields.get(HeaderFields.error_name)}")
-        return reply.body
+        body: tuple[Any, ...] = reply.body  # its shape is the reply's D-Bus signature
+        return body
 
     collection = DBusAddress(_DEFAULT_COLLECTION, _BUS_NAME, _IFACE + "Collection")
     with open_dbus_connection(address) as conn:
@@ -448,7 +455,7 @@ def _lookup(address: str, service: str, username: str) -> str | None:
     return secret
 
 
-def _log():
+def _log() -> logging.Logger:
     # logging is imported only on the way to a fallback, which imports keyring anyway.
     import logging
 
