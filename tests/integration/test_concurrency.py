@@ -18,7 +18,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.conftest import AwsHome, keyring_items
+from tests.tools.awshome import AwsHome
+from tests.tools.secret_service import keyring_items
 
 CALLERS = 32
 
@@ -52,6 +53,8 @@ def test_concurrent_cold_callers_make_one_assume_role(aws_home: AwsHome, profile
         assert code == 0, err
         assert err == "", err
     documents = [json.loads(out) for _, out, _ in results]
+    assert documents[0]["Version"] == 1  # the credential_process format, as SDKs read it
+    assert {"AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"} <= set(documents[0])
     assert all(document == documents[0] for document in documents), "callers got different sessions"
     sent = [params["RoleArn"].rsplit("/", 1)[-1] for params in aws_home.proxy.params("AssumeRole")]
     assert {role: sent.count(role) for role in set(sent)} == assumes
@@ -66,7 +69,7 @@ def test_concurrent_mixed_commands_share_one_session(aws_home: AwsHome) -> None:
                 ["exec", "r", "--", "sh", "-c", 'printf %s "$AWS_ACCESS_KEY_ID"']] * 6
     results = [finish(p) for p in [start(aws_home, c) for c in commands]]
     key_ids = set()
-    for (code, out, err), command in zip(results, commands):
+    for (code, out, err), command in zip(results, commands, strict=True):
         assert code == 0, err
         if command[0] == "env":
             key_ids.add(json.loads(out)["AWS_ACCESS_KEY_ID"])
@@ -101,8 +104,7 @@ def hold(path: Path) -> int:
 
 
 def test_a_held_lock_does_not_block_another_profile(aws_home: AwsHome) -> None:
-    aws_home.add_config(f"[profile other]\nrole_arn = {aws_home.world.role_r}\nsource_profile = u\n"
-                        "role_session_name = other-session\nregion = ap-northeast-1\n")
+    aws_home.add_role_profile("other", "role_session_name = other-session")
     held = hold(session_lock_of(aws_home, "r"))
     try:
         started = time.monotonic()
@@ -122,8 +124,7 @@ def test_a_held_lock_does_not_block_another_profile(aws_home: AwsHome) -> None:
 
 def test_concurrent_different_profiles_run_in_parallel(aws_home: AwsHome) -> None:
     """Each AssumeRole is held 3 s at the proxy: two profiles together take ~3 s, not ~6 s."""
-    aws_home.add_config(f"[profile other]\nrole_arn = {aws_home.world.role_r}\nsource_profile = u\n"
-                        "role_session_name = other-session\nregion = ap-northeast-1\n")
+    aws_home.add_role_profile("other", "role_session_name = other-session")
     aws_home.proxy.delay("AssumeRole", 3, count=2)
     started = time.monotonic()
     processes = [start(aws_home, ["env", "r"]), start(aws_home, ["env", "other"])]

@@ -1,18 +1,22 @@
 """The user flows of the credential core, run as a user runs them.
 
 Real shells, the ``assumer`` console script and the AWS CLI from the venv, moto behind
-the recording proxy, and the Secret Service of tests/run.sh (see tests/conftest.py).
+the recording proxy, and the Secret Service of tests/run.sh (see tests/integration/conftest.py).
+
+Elsewhere: many cold callers at once in test_concurrency.py, exec's failures (126,
+127 for a command not on PATH) in test_faults.py, hostile profile names in every
+shell in test_quoting_shells.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 
 import pytest
 
-from tests.conftest import AwsHome
+from tests.tools.awshome import AwsHome
+from tests.tools.secret_service import keyring_items
 
 ASSUMED_R = "assumed-role/R/"
 WHOAMI = "aws sts get-caller-identity --output text --query Arn"
@@ -101,29 +105,10 @@ def test_refresh_assumes_again(aws_home: AwsHome) -> None:
 
 
 def test_no_cache_assumes_every_time_and_stores_nothing(aws_home: AwsHome) -> None:
-    from tests.conftest import keyring_items
-
     for expected in (1, 2, 3):
         exported(aws_home, "r", "--no-cache")
         assert aws_home.proxy.count("AssumeRole") == expected
     assert keyring_items("assumer") == []
-
-
-def test_parallel_cold_credential_process_assumes_once(aws_home: AwsHome) -> None:
-    env = aws_home.process_env()
-    processes = [subprocess.Popen([aws_home.assumer, "credential-process", "r"], env=env,
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, start_new_session=True)
-                 for _ in range(16)]
-    outputs = [process.communicate(timeout=120) for process in processes]
-    for process, (stdout, stderr) in zip(processes, outputs):
-        assert process.returncode == 0, stderr
-    documents = [json.loads(stdout) for stdout, _ in outputs]
-    for document in documents:
-        assert document["Version"] == 1
-        assert {"AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"} <= set(document)
-    assert len({d["AccessKeyId"] for d in documents}) == 1
-    assert aws_home.proxy.count("AssumeRole") == 1
 
 
 def test_credential_process_profile_consumed_by_the_aws_cli(aws_home: AwsHome) -> None:
@@ -157,23 +142,10 @@ def test_exec_passes_the_exit_status_through(aws_home: AwsHome) -> None:
     assert aws_home.run(["exec", "r", "--", "sh", "-c", "exit 7"]).returncode == 7
 
 
-def test_exec_of_a_missing_command_exits_127(aws_home: AwsHome) -> None:
+def test_exec_of_a_path_that_does_not_exist_exits_127(aws_home: AwsHome) -> None:
     result = aws_home.run(["exec", "r", "--", "/nonexistent"])
     assert result.returncode == 127
     assert "/nonexistent" in result.stderr
-
-
-def test_exec_of_a_command_not_on_path_exits_127(aws_home: AwsHome) -> None:
-    assert aws_home.run(["exec", "r", "--", "no-such-command-anywhere"]).returncode == 127
-
-
-def test_exec_of_a_non_executable_file_exits_126(aws_home: AwsHome) -> None:
-    script = aws_home.home / "not-executable"
-    script.write_text("#!/bin/sh\necho hi\n")
-    script.chmod(0o644)
-    result = aws_home.run(["exec", "r", "--", str(script)])
-    assert result.returncode == 126
-    assert "not-executable" in result.stderr
 
 
 def test_exec_child_environment(aws_home: AwsHome) -> None:
@@ -248,8 +220,7 @@ def test_r2_inside_exec_r_is_signed_by_rs_configured_chain(aws_home: AwsHome) ->
 
 def test_keys_exported_by_hand_are_used_with_credential_source_environment(
         aws_home: AwsHome) -> None:
-    aws_home.add_config(f"[profile fromenv]\nrole_arn = {aws_home.world.role_r}\n"
-                        "credential_source = Environment\nregion = ap-northeast-1\n")
+    aws_home.add_role_profile("fromenv", "credential_source = Environment", source=None)
     keys = aws_home.world.u_second
     # Exported after an assumer session, as a user would do by hand on top of it.
     script = (f'eval "$(assumer env r)" && export AWS_ACCESS_KEY_ID={keys.access_key_id} '
@@ -262,27 +233,11 @@ def test_keys_exported_by_hand_are_used_with_credential_source_environment(
 
 
 def test_credential_source_environment_without_keys_fails_cleanly(aws_home: AwsHome) -> None:
-    aws_home.add_config(f"[profile fromenv]\nrole_arn = {aws_home.world.role_r}\n"
-                        "credential_source = Environment\n")
+    aws_home.add_role_profile("fromenv", "credential_source = Environment", source=None, region=None)
     result = aws_home.run(["env", "fromenv"])
     assert result.returncode in (3, 4), result.stderr
     assert "Traceback" not in result.stderr
     assert aws_home.proxy.count("AssumeRole") == 0
-
-
-def test_hostile_profile_name_cannot_inject_shell_code(aws_home: AwsHome) -> None:
-    # No quotes or spaces: botocore splits "profile NAME" headers with shlex, so it could
-    # not load such a profile at all; the shell metacharacters are what matter here.
-    name = "evil$(touch${IFS}PWNED)`touch${IFS}PWNED2`;x&y|z>w"
-    aws_home.add_config(f"[profile {name}]\nrole_arn = {aws_home.world.role_r}\n"
-                        "source_profile = u\nregion = ap-northeast-1\n")
-    for shell, script in (("bash", 'eval "$(assumer env "$P")" && printf %s "$ASSUMER_PROFILE"'),
-                          ("zsh", 'eval "$(assumer env "$P")" && printf %s "$ASSUMER_PROFILE"'),
-                          ("fish", 'assumer env $P | source; printf %s "$ASSUMER_PROFILE"')):
-        result = aws_home.shell(shell, script, env_extra={"P": name})
-        assert (result.returncode, result.stdout) == (0, name), (shell, result.stderr)
-        leftovers = {"PWNED", "PWNED2", "w"} & set(os.listdir(aws_home.home))
-        assert not leftovers, shell
 
 
 def test_nothing_written_to_the_aws_cli_cache(aws_home: AwsHome) -> None:

@@ -14,8 +14,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import ROOT
 from tests.tools.moto_server import REGION, Keys, MotoServer, World
+from tests.tools.paths import ROOT
 from tests.tools.recording_proxy import ProxyClient, RecordingProxy
 
 

@@ -2,6 +2,8 @@
 
 moto checks neither MFA codes, durations nor a missing external id, so those are
 asserted on the parameters the proxy recorded; denials are real moto denials.
+Network faults, injected refusals and the duration cap of a chained role are in
+test_faults.py.
 """
 
 from __future__ import annotations
@@ -12,18 +14,10 @@ import time
 
 import pytest
 
-from tests.conftest import AwsHome
-from tests.tools.net import free_port
+from tests.tools.awsconfig import MFA_SERIAL
+from tests.tools.awshome import AwsHome
 
 SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
-MFA_SERIAL = "arn:aws:iam::123456789012:mfa/U"
-
-
-def add_role_profile(aws_home: AwsHome, name: str, *lines: str, role: str | None = None,
-                     source: str = "u") -> None:
-    body = "\n".join([f"role_arn = {role or aws_home.world.role_r}",
-                      f"source_profile = {source}", "region = ap-northeast-1", *lines])
-    aws_home.add_config(f"[profile {name}]\n{body}\n")
 
 
 def last_assume(aws_home: AwsHome) -> dict[str, str]:
@@ -50,8 +44,8 @@ def test_duration_is_part_of_the_cache_key(aws_home: AwsHome) -> None:
 
 
 def test_profile_settings_are_sent(aws_home: AwsHome) -> None:
-    add_role_profile(aws_home, "tuned", "external_id = xyz", "role_session_name = my-session",
-                     "duration_seconds = 2700", "source_identity = alice")
+    aws_home.add_role_profile("tuned", "external_id = xyz", "role_session_name = my-session",
+                              "duration_seconds = 2700", "source_identity = alice")
     result = aws_home.run(["env", "tuned"])
     assert result.returncode == 0, result.stderr
     sent = last_assume(aws_home)
@@ -62,7 +56,7 @@ def test_profile_settings_are_sent(aws_home: AwsHome) -> None:
 
 
 def test_mfa_code_option_sends_serial_and_code(aws_home: AwsHome) -> None:
-    add_role_profile(aws_home, "rmfa", f"mfa_serial = {MFA_SERIAL}")
+    aws_home.add_role_profile("rmfa", f"mfa_serial = {MFA_SERIAL}")
     result = aws_home.run(["env", "rmfa", "--mfa-code", "123456"])
     assert result.returncode == 0, result.stderr
     sent = last_assume(aws_home)
@@ -70,14 +64,14 @@ def test_mfa_code_option_sends_serial_and_code(aws_home: AwsHome) -> None:
 
 
 def test_mfa_code_from_stdin(aws_home: AwsHome) -> None:
-    add_role_profile(aws_home, "rmfa", f"mfa_serial = {MFA_SERIAL}")
+    aws_home.add_role_profile("rmfa", f"mfa_serial = {MFA_SERIAL}")
     result = aws_home.run(["env", "rmfa", "--mfa-code", "-"], input="654321\n")
     assert result.returncode == 0, result.stderr
     assert last_assume(aws_home)["TokenCode"] == "654321"
 
 
 def test_mfa_code_from_stdin_leaves_the_rest_of_stdin_to_the_exec_command(aws_home: AwsHome) -> None:
-    add_role_profile(aws_home, "rmfa", f"mfa_serial = {MFA_SERIAL}")
+    aws_home.add_role_profile("rmfa", f"mfa_serial = {MFA_SERIAL}")
     result = aws_home.run(["exec", "rmfa", "--mfa-code", "-", "--", "cat"], input="654321\nfor the command\n")
     assert result.returncode == 0, result.stderr
     assert last_assume(aws_home)["TokenCode"] == "654321"
@@ -85,7 +79,7 @@ def test_mfa_code_from_stdin_leaves_the_rest_of_stdin_to_the_exec_command(aws_ho
 
 
 def test_mfa_without_terminal_or_code_fails_at_once(aws_home: AwsHome) -> None:
-    add_role_profile(aws_home, "rmfa", f"mfa_serial = {MFA_SERIAL}")
+    aws_home.add_role_profile("rmfa", f"mfa_serial = {MFA_SERIAL}")
     started = time.monotonic()
     result = aws_home.run(["env", "rmfa"], timeout=30)  # no tty: a new session, stdin /dev/null
     assert time.monotonic() - started < 15
@@ -96,7 +90,7 @@ def test_mfa_without_terminal_or_code_fails_at_once(aws_home: AwsHome) -> None:
 
 
 def test_mfa_session_is_cached_so_the_code_is_asked_once(aws_home: AwsHome) -> None:
-    add_role_profile(aws_home, "rmfa", f"mfa_serial = {MFA_SERIAL}")
+    aws_home.add_role_profile("rmfa", f"mfa_serial = {MFA_SERIAL}")
     assert aws_home.run(["env", "rmfa", "--mfa-code", "123456"]).returncode == 0
     again = aws_home.run(["env", "rmfa"])  # no code, no terminal: only a cache hit can succeed
     assert again.returncode == 0, again.stderr
@@ -113,20 +107,8 @@ def test_role_arn_with_source_profile_option(aws_home: AwsHome) -> None:
 # -- refusals -----------------------------------------------------------------------------
 
 
-def test_user_without_permission_is_denied_naming_the_role(aws_home: AwsHome) -> None:
-    keys = aws_home.world.nope
-    aws_home.add_credentials(f"[nope]\naws_access_key_id = {keys.access_key_id}\n"
-                             f"aws_secret_access_key = {keys.secret_access_key}\n")
-    aws_home.add_config("[profile nope]\nregion = ap-northeast-1\n")
-    add_role_profile(aws_home, "rnope", source="nope")
-    result = aws_home.run(["env", "rnope"])
-    assert result.returncode == 4, result.stderr
-    assert "role/R" in result.stderr
-    assert "Traceback" not in result.stderr and result.stdout == ""
-
-
 def test_role_that_does_not_trust_the_caller_is_denied(aws_home: AwsHome) -> None:
-    add_role_profile(aws_home, "untrusted", role=aws_home.world.role_untrusting)
+    aws_home.add_role_profile("untrusted", role=aws_home.world.role_untrusting)
     result = aws_home.run(["env", "untrusted"])
     assert result.returncode == 4, result.stderr
     assert "UNTRUSTING" in result.stderr
@@ -134,12 +116,9 @@ def test_role_that_does_not_trust_the_caller_is_denied(aws_home: AwsHome) -> Non
 
 def test_wrong_external_id_is_denied_right_one_accepted(aws_home: AwsHome) -> None:
     keys = aws_home.world.wide
-    aws_home.add_credentials(f"[wide]\naws_access_key_id = {keys.access_key_id}\n"
-                             f"aws_secret_access_key = {keys.secret_access_key}\n")
-    add_role_profile(aws_home, "ext-ok", "external_id = xyz", role=aws_home.world.role_rext,
-                     source="wide")
-    add_role_profile(aws_home, "ext-bad", "external_id = wrong", role=aws_home.world.role_rext,
-                     source="wide")
+    aws_home.add_keys("wide", keys)
+    aws_home.add_role_profile("ext-ok", "external_id = xyz", role=aws_home.world.role_rext, source="wide")
+    aws_home.add_role_profile("ext-bad", "external_id = wrong", role=aws_home.world.role_rext, source="wide")
     assert aws_home.run(["env", "ext-ok"]).returncode == 0
     assert aws_home.run(["env", "ext-bad"]).returncode == 4
 
@@ -182,50 +161,6 @@ def test_unknown_profile_exits_3(aws_home: AwsHome) -> None:
     assert "no-such-profile" in result.stderr
 
 
-# -- network --------------------------------------------------------------------------------
-
-
-def test_unreachable_endpoint_exits_6_quickly(aws_home: AwsHome) -> None:
-    started = time.monotonic()
-    result = aws_home.run(["env", "r"], env_extra={"AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"})
-    assert result.returncode == 6, result.stderr
-    assert time.monotonic() - started < 30
-    assert "Traceback" not in result.stderr
-
-
-def test_endpoint_that_never_answers_exits_6_in_bounded_time(aws_home: AwsHome) -> None:
-    """The read timeout is the documented ASSUMER_READ_TIMEOUT, lowered to keep the suite quick."""
-    aws_home.proxy.delay("AssumeRole", 600, count=100)
-    started = time.monotonic()
-    result = aws_home.run(["env", "r"], env_extra={"ASSUMER_READ_TIMEOUT": "2"}, timeout=120)
-    elapsed = time.monotonic() - started
-    aws_home.proxy.reset()  # release the held requests
-    assert result.returncode == 6, result.stderr
-    assert elapsed < 20
-
-
-def test_throttling_is_retried(aws_home: AwsHome) -> None:
-    aws_home.proxy.throttle("AssumeRole", 2)
-    result = aws_home.run(["env", "r"])
-    assert result.returncode == 0, result.stderr
-    assert aws_home.proxy.count("AssumeRole") == 3
-
-
-def test_throttled_after_retries_exits_6(aws_home: AwsHome) -> None:
-    aws_home.proxy.throttle("AssumeRole", 100)
-    result = aws_home.run(["env", "r"])
-    assert result.returncode == 6, result.stderr
-    assert 1 < aws_home.proxy.count("AssumeRole") <= 10
-    assert "Traceback" not in result.stderr
-
-
-def test_server_error_is_not_a_traceback(aws_home: AwsHome) -> None:
-    aws_home.proxy.fail("AssumeRole", 500, "InternalFailure", "boom", count=100)
-    result = aws_home.run(["env", "r"])
-    assert result.returncode not in (0, 1), result.stderr
-    assert "Traceback" not in result.stderr
-
-
 # -- where the root of the chain gets its keys ---------------------------------------------
 
 
@@ -237,7 +172,7 @@ def test_source_profile_with_credential_process(aws_home: AwsHome) -> None:
          "SecretAccessKey": keys.secret_access_key}) + "'\n")
     helper.chmod(0o700)
     aws_home.add_config(f"[profile uproc]\ncredential_process = {helper}\n")
-    add_role_profile(aws_home, "rproc", source="uproc")
+    aws_home.add_role_profile("rproc", source="uproc")
     result = aws_home.run(["env", "rproc"])
     assert result.returncode == 0, result.stderr
     assert aws_home.proxy.requests("AssumeRole")[-1].access_key_id == keys.access_key_id
@@ -247,20 +182,7 @@ def test_source_profile_with_keys_in_the_config_file(aws_home: AwsHome) -> None:
     keys = aws_home.world.u_second
     aws_home.add_config(f"[profile ucfg]\naws_access_key_id = {keys.access_key_id}\n"
                         f"aws_secret_access_key = {keys.secret_access_key}\n")
-    add_role_profile(aws_home, "rcfg", source="ucfg")
+    aws_home.add_role_profile("rcfg", source="ucfg")
     result = aws_home.run(["env", "rcfg"])
     assert result.returncode == 0, result.stderr
     assert aws_home.proxy.requests("AssumeRole")[-1].access_key_id == keys.access_key_id
-
-
-def test_chained_role_never_asks_sts_for_more_than_an_hour(aws_home: AwsHome) -> None:
-    """AWS refuses DurationSeconds > 3600 for chained credentials; moto does not check it."""
-    result = aws_home.run(["env", "r2", "--duration", "7200"])
-    r2_requests = [p for p in aws_home.proxy.params("AssumeRole")
-                   if p["RoleArn"] == aws_home.world.role_r2]
-    if result.returncode == 0:
-        assert all(int(p.get("DurationSeconds", 3600)) <= 3600 for p in r2_requests)
-    else:
-        assert result.returncode == 3, result.stderr
-        assert "3600" in result.stderr or "hour" in result.stderr
-        assert r2_requests == []

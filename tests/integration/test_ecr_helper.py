@@ -11,8 +11,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.conftest import AwsHome, files_containing, keyring_items
-from tests.integration.ecr_fixtures import EcrServices, ecr, ecr_home, secret_files  # noqa: F401
+from tests.tools.awshome import AwsHome
+from tests.tools.ecr import EcrServices
+from tests.tools.secret_service import keyring_items
+from tests.tools.secrets_scan import files_containing, files_written_since
 
 HELPER = "docker-credential-assumer"
 NOT_FOUND = "credentials not found in native keychain\n"
@@ -84,7 +86,7 @@ def test_skopeo_pushes_through_the_helper(ecr_home: AwsHome, ecr: EcrServices) -
     assert "skopeo" in ecr.registry.tags("app")
     assert ecr_home.proxy.count("GetAuthorizationToken") == 1
     assert files_containing(ecr.password, ecr_home.home) == []
-    assert secret_files(ecr.password, Path("/tmp"), since=wall) == []
+    assert files_written_since(ecr.password, Path("/tmp"), since=wall) == []
 
 
 def test_plain_docker_push_uses_the_configured_helper(ecr_home: AwsHome, ecr: EcrServices) -> None:

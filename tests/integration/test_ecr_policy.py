@@ -8,17 +8,8 @@ import json
 
 import pytest
 
-from tests.conftest import AwsHome
-from tests.integration.ecr_fixtures import DIGEST, EcrServices, ecr, ecr_home  # noqa: F401
-from tests.tools.moto_server import REGION, World
-
-
-def _iam(world: World):  # type: ignore[no-untyped-def]
-    import boto3
-
-    return boto3.client("iam", endpoint_url=world.endpoint, region_name=REGION,
-                        aws_access_key_id=world.admin.access_key_id,
-                        aws_secret_access_key=world.admin.secret_access_key)
+from tests.tools.awshome import AwsHome
+from tests.tools.ecr import DIGEST, EcrServices, admin_client
 
 
 def printed(home: AwsHome, *args: str) -> str:
@@ -30,7 +21,7 @@ def printed(home: AwsHome, *args: str) -> str:
 
 def make_role(home: AwsHome, name: str, *policy_args: str) -> None:
     """Role NAME trusting user WIDE, with `assumer policy`'s push document (if any); profile NAME uses it."""
-    iam = _iam(home.world)
+    iam = admin_client(home.world, "iam")
     trust = printed(home, "--document", "trust", "--user", "WIDE", "--role", name)
     try:
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
@@ -39,11 +30,8 @@ def make_role(home: AwsHome, name: str, *policy_args: str) -> None:
     if policy_args:
         push = printed(home, "--document", "push", "--role", name, *policy_args)
         iam.put_role_policy(RoleName=name, PolicyName="ecr-push", PolicyDocument=push)
-    wide = home.world.wide
-    home.add_credentials(f"[wide]\naws_access_key_id = {wide.access_key_id}\n"
-                         f"aws_secret_access_key = {wide.secret_access_key}\n")
-    home.add_config(f"[profile {name.lower()}]\nrole_arn = arn:aws:iam::{home.world.account}:role/{name}\n"
-                    f"source_profile = wide\nregion = {REGION}\n")
+    home.add_keys("wide", home.world.wide)
+    home.add_role_profile(name.lower(), role=f"arn:aws:iam::{home.world.account}:role/{name}", source="wide")
 
 
 def test_printed_policy_allows_create_repository_and_push(ecr_home: AwsHome, ecr: EcrServices) -> None:
@@ -67,7 +55,7 @@ def test_role_without_the_printed_policy_is_refused(ecr_home: AwsHome, ecr: EcrS
 @pytest.mark.parametrize("document", ["push", "trust", "user"])
 def test_each_document_is_accepted_by_iam(ecr_home: AwsHome, document: str) -> None:
     """moto validates policy documents on put: every printed one passes."""
-    iam = _iam(ecr_home.world)
+    iam = admin_client(ecr_home.world, "iam")
     body = printed(ecr_home, "--document", document, "--repository", "app", "--allow-create-repository")
     if document == "trust":
         iam.create_role(RoleName=f"RDOC-{document}", AssumeRolePolicyDocument=body)

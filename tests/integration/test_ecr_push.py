@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import AwsHome, files_containing, keyring_items
-from tests.integration.ecr_fixtures import DIGEST, EcrServices, argv_watch, ecr, ecr_home, secret_files  # noqa: F401
+from tests.tools.awshome import AwsHome
+from tests.tools.ecr import DIGEST, EcrServices
+from tests.tools.secret_service import keyring_items
+from tests.tools.secrets_scan import files_containing, files_written_since
 
 TWELVE_HOURS = 12 * 3600
 
@@ -112,7 +114,7 @@ def test_engine_daemon_down_is_exit_7_with_the_engines_words(ecr_home: AwsHome, 
 
 
 def test_push_prints_the_reference_the_registry_holds_and_writes_no_password(
-        ecr_home: AwsHome, ecr: EcrServices, argv_watch) -> None:  # noqa: F811
+        ecr_home: AwsHome, ecr: EcrServices, argv_watch) -> None:
     docker_dir = ecr_home.home / ".docker"
     docker_dir.mkdir()
     user_config = {"auths": {"other.example:5000": {"auth": "dXNlcjpwYXNz"}},
@@ -134,7 +136,7 @@ def test_push_prints_the_reference_the_registry_holds_and_writes_no_password(
     assert json.loads((docker_dir / "config.json").read_text()) == user_config
     assert leftovers(ecr_home) == []
     assert files_containing(ecr.password, ecr_home.home) == []
-    assert secret_files(ecr.password, Path("/tmp"), since=wall) == []
+    assert files_written_since(ecr.password, Path("/tmp"), since=wall) == []
     assert watch.scans > 0 and watch.hits == [], watch.hits
     assert "docker" in watch.seen  # the watch did see the engine run
     # Progress and messages on stderr only.
@@ -142,7 +144,7 @@ def test_push_prints_the_reference_the_registry_holds_and_writes_no_password(
     print(f"ecr-push took {elapsed:.2f}s")
 
 
-def test_push_never_puts_session_secrets_on_argv(ecr_home: AwsHome, ecr: EcrServices, argv_watch) -> None:  # noqa: F811
+def test_push_never_puts_session_secrets_on_argv(ecr_home: AwsHome, ecr: EcrServices, argv_watch) -> None:
     session = json.loads(ecr_home.run(["env", "r", "--shell", "json"]).stdout)
     secrets = [session["AWS_SECRET_ACCESS_KEY"], session["AWS_SESSION_TOKEN"], ecr.password,
                ecr_home.world.u.secret_access_key]
@@ -153,13 +155,18 @@ def test_push_never_puts_session_secrets_on_argv(ecr_home: AwsHome, ecr: EcrServ
 
 
 def test_cached_token_serves_the_helper_and_the_next_push(ecr_home: AwsHome, ecr: EcrServices) -> None:
-    """With a real expiry the token is cached: one GetAuthorizationToken for two pushes."""
+    """With a real expiry the token is cached: one GetAuthorizationToken for two pushes.
+
+    The warm push makes no AWS call at all: session and token come from the keyring.
+    """
     ecr_home.proxy.set_ecr_expiry(TWELVE_HOURS)
     first = push(ecr_home, ecr, "--tag", "c1")
     pushed_digest(first, ecr, "c1")
     assert ecr_home.proxy.count("GetAuthorizationToken") == 1  # the helper read the keyring
+    before = len(ecr_home.proxy.requests())
     second = push(ecr_home, ecr, "--tag", "c2")
     pushed_digest(second, ecr, "c2")
+    assert len(ecr_home.proxy.requests()) == before
     assert ecr_home.proxy.count("GetAuthorizationToken") == 1
     assert ecr_home.proxy.count("AssumeRole") == 1
     # `assumer clear` removes the token with the session.
@@ -172,7 +179,7 @@ def test_token_stale_on_arrival_is_used_but_not_cached(ecr_home: AwsHome, ecr: E
     result = push(ecr_home, ecr, "--tag", "stale")
     pushed_digest(result, ecr, "stale")
     assert ecr_home.proxy.count("GetAuthorizationToken") == 1
-    stored = [item for item in keyring_items("assumer")]
+    stored = keyring_items("assumer")
     assert len(stored) == 1  # the session only
 
 
@@ -240,15 +247,6 @@ def test_refused_push_carries_the_engines_words_exit_7(ecr_home: AwsHome, ecr: E
     assert "authentication required" in last or "unauthorized" in last.lower()
     assert leftovers(ecr_home) == []
     ecr.podman.remove_image(f"{refusing_registry.host}/app:x")
-
-
-def test_warm_push_makes_no_aws_call(ecr_home: AwsHome, ecr: EcrServices) -> None:
-    """Session and token from the keyring: the push itself is the only work (no boto3)."""
-    ecr_home.proxy.set_ecr_expiry(TWELVE_HOURS)
-    pushed_digest(push(ecr_home, ecr, "--tag", "w1"), ecr, "w1")
-    before = len(ecr_home.proxy.requests())
-    pushed_digest(push(ecr_home, ecr, "--tag", "w2"), ecr, "w2")
-    assert len(ecr_home.proxy.requests()) == before
 
 
 def test_create_repository_without_permission_is_exit_4(ecr_home: AwsHome, ecr: EcrServices) -> None:

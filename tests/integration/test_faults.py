@@ -9,12 +9,13 @@ every code be reached by at least one test):
 
     0    test_throttling_twice_is_retried_and_succeeds (and most others)
     1    test_a_faulty_keyring_backend_is_an_internal_error_with_a_redacted_traceback
-    2    tests/unit/test_badinput.py::test_unknown_shell_is_a_click_usage_error
-    3    tests/unit/test_badinput.py::test_bad_input_one_line_documented_code_nothing_written,
+    2    tests/integration/test_badinput.py::test_unknown_shell_is_a_click_usage_error,
+         tests/unit/test_usage.py::test_usage_errors_exit_2_without_traceback
+    3    tests/integration/test_badinput.py::test_bad_input_one_line_documented_code_nothing_written,
          test_duration_above_the_roles_maximum_as_sts_reports_it,
          test_mfa_code_typed_wrong_at_the_prompt_is_a_bad_value
     4    test_aws_refusals_are_distinct_and_name_the_profile, test_revoked_cached_session_names_refresh
-    5    test_keyring_unavailable_env_works_add_exits_5
+    5    test_keyring_unavailable_env_works_add_and_remove_exit_5
     6    test_unreachable_endpoint_fails_fast_with_exit_6, test_slow_endpoint_fails_within_the_read_bound
     7    the ECR engineer's tests (tests/integration/test_ecr_*.py): engine missing, daemon down,
          registry refusing login or push
@@ -42,11 +43,10 @@ import secretstorage
 from secretstorage.util import SS_PATH, DBusAddressWrapper, format_secret, open_session
 
 from assumer.core import sts
-from tests.conftest import AwsHome, keyring_items
+from tests.tools.awsconfig import MFA_SERIAL
+from tests.tools.awshome import AwsHome
 from tests.tools.net import free_port
-
-MFA_SERIAL = "arn:aws:iam::123456789012:mfa/U"
-
+from tests.tools.secret_service import keyring_items, overwrite_secrets
 
 # -- helpers ----------------------------------------------------------------------------
 
@@ -75,20 +75,7 @@ def session_json(aws_home: AwsHome, profile: str = "r", *args: str, **kwargs) ->
 
 
 def add_mfa_profile(aws_home: AwsHome, name: str = "rmfa") -> None:
-    aws_home.add_config(f"[profile {name}]\nrole_arn = {aws_home.world.role_r}\nsource_profile = u\n"
-                        f"mfa_serial = {MFA_SERIAL}\nregion = ap-northeast-1\n")
-
-
-def set_session_entries(secret: bytes) -> int:
-    """Overwrite every cached session in the keyring with ``secret``; how many there were."""
-    connection = secretstorage.dbus_init()
-    try:
-        items = list(secretstorage.search_items(connection, {"service": "assumer"}))
-        for item in items:
-            item.set_secret(secret)
-        return len(items)
-    finally:
-        connection.close()
+    aws_home.add_role_profile(name, f"mfa_serial = {MFA_SERIAL}")
 
 
 # -- network ----------------------------------------------------------------------------
@@ -176,12 +163,12 @@ def test_aws_refusals_are_distinct_and_name_the_profile(aws_home: AwsHome) -> No
 def test_real_denial_by_moto_names_the_profile(aws_home: AwsHome) -> None:
     """Keys of a user with no permission at all (moto's own 403), not an injected error."""
     nope = aws_home.world.nope
-    aws_home.add_credentials(f"[nope]\naws_access_key_id = {nope.access_key_id}\n"
-                             f"aws_secret_access_key = {nope.secret_access_key}\n")
-    aws_home.add_config(f"[profile nope]\nregion = ap-northeast-1\n[profile rn]\nrole_arn = {aws_home.world.role_r}\n"
-                        "source_profile = nope\nregion = ap-northeast-1\n")
+    aws_home.add_keys("nope", nope)
+    aws_home.add_config("[profile nope]\nregion = ap-northeast-1\n")
+    aws_home.add_role_profile("rn", source="nope")
     line = one_error_line(aws_home.run(["env", "rn"]), 4)
     assert "'rn'" in line and "access denied" in line
+    assert "role/R" in line  # the role that was refused is named too
     assert nope.secret_access_key not in line
 
 
@@ -257,7 +244,7 @@ UNAVAILABLE = {
 
 
 @pytest.mark.parametrize("how", list(UNAVAILABLE))
-def test_keyring_unavailable_env_works_add_exits_5(aws_home: AwsHome, how: str) -> None:
+def test_keyring_unavailable_env_works_add_and_remove_exit_5(aws_home: AwsHome, how: str) -> None:
     extra = UNAVAILABLE[how]
     result = aws_home.run(["env", "r", "--shell", "json"], env_extra=extra)
     assert result.returncode == 0, result.stderr
@@ -267,11 +254,15 @@ def test_keyring_unavailable_env_works_add_exits_5(aws_home: AwsHome, how: str) 
     assert "session cache" in warnings[0] and "keyring" in warnings[0]
     assert "PYTHON_KEYRING_BACKEND" in warnings[0]  # the fix is named
     assert "Traceback" not in result.stderr
+    again = aws_home.run(["env", "r"], env_extra=extra)
+    assert again.returncode == 0, again.stderr
+    assert aws_home.proxy.count("AssumeRole") == 2  # nothing could be cached
     keys = aws_home.world.u_second
     added = aws_home.run(["add", "u"], input=f"{keys.access_key_id}\n{keys.secret_access_key}\n", env_extra=extra)
     line = one_error_line(added, 5)
     assert "keyring" in line
     assert keys.secret_access_key not in added.stderr
+    assert "keyring" in one_error_line(aws_home.run(["remove", "u"], env_extra=extra), 5)
 
 
 def test_keyring_failing_on_write_still_hands_out_the_session(aws_home: AwsHome, tmp_path: Path) -> None:
@@ -349,7 +340,7 @@ CORRUPT = {
 @pytest.mark.parametrize("what", list(CORRUPT))
 def test_corrupt_or_foreign_cache_entry_is_discarded_and_replaced(aws_home: AwsHome, what: str) -> None:
     first = session_json(aws_home)
-    assert set_session_entries(CORRUPT[what]) == 1
+    assert overwrite_secrets("assumer", CORRUPT[what]) == 1
     result = aws_home.run(["env", "r", "--shell", "json"])
     assert result.returncode == 0, result.stderr
     warnings = warnings_of(result)
@@ -367,12 +358,7 @@ def test_corrupt_or_foreign_cache_entry_is_discarded_and_replaced(aws_home: AwsH
 def test_corrupt_long_term_keys_name_the_fix(aws_home: AwsHome) -> None:
     keys = aws_home.world.u_second
     assert aws_home.run(["add", "u"], input=f"{keys.access_key_id}\n{keys.secret_access_key}\n").returncode == 0
-    connection = secretstorage.dbus_init()
-    try:
-        for item in secretstorage.search_items(connection, {"service": "assumer-keys"}):
-            item.set_secret(b"\xff garbage")
-    finally:
-        connection.close()
+    assert overwrite_secrets("assumer-keys", b"\xff garbage") == 1
     line = one_error_line(aws_home.run(["env", "r"]), 5)
     assert "corrupt" in line and "assumer add u" in line
 

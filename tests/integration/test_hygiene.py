@@ -3,7 +3,7 @@
 - no secret in any process's argv while ``exec``'s command runs (``/proc/*/cmdline``);
 - no secret in any file under $HOME, $TMPDIR or the runtime directory after each
   command, and none anywhere under /tmp at the end (the keyring daemon's own
-  encrypted store excepted, see tests/conftest.py);
+  encrypted store excepted, see tests/tools/secrets_scan.py);
 - ``--debug`` of real fresh assumes (plain, chained, whoami) prints no secret, while it
   does print botocore's request and response logging (so the check can fail).
 
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import AwsHome, files_containing, files_with_secrets
-
+from tests.tools.awshome import AwsHome
+from tests.tools.secrets_scan import files_containing, files_with_secrets
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Hostile profile names through the whole flow: real `assumer env` output evaluated by real shells.
 
-tests/unit/test_quoting_props.py proves the renderer on arbitrary values; this file
+test_quoting_props.py proves the renderer on arbitrary values; this file
 proves the end-to-end path a user runs: a profile whose NAME is shell code, assumed
 against moto, its output evaluated with ``eval "$(assumer env P)"``, the unquoted
 ``eval $(assumer env P)`` (bash, zsh), ``| source`` and ``eval (...)`` (fish). The
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import AwsHome
+from tests.tools.awshome import AwsHome
 
 # "--" ends the options: a profile may be called "-x".
 FORMS = {
@@ -35,12 +35,14 @@ def hostile_names(sentinel: Path) -> list[str]:
         f"(touch${{IFS}}{s}5)", "=ls", "a:=ls", "~root", "*", "-x", "$HOME", "é中😀", "{a,b}#x!!%1",
         # White space and quotes: botocore cannot load such a [profile NAME], assumer can.
         f"a b'c\"d $(touch {s}6); touch {s}7 #", "it's \\ `touch {s}8`",
+        # Writes PWNED, PWNED2 or w into the working directory if it ever runs.
+        "evil$(touch${IFS}PWNED)`touch${IFS}PWNED2`;x&y|z>w",
     ]
 
 
 def add_profiles(aws_home: AwsHome, names: list[str]) -> None:
-    aws_home.add_config("".join(f"[profile {name}]\nrole_arn = {aws_home.world.role_r}\nsource_profile = u\n"
-                                "region = ap-northeast-1\n\n" for name in names))
+    for name in names:
+        aws_home.add_role_profile(name)
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])

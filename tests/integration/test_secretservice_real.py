@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -353,23 +352,19 @@ def test_a_locked_collection_falls_back_at_once_without_prompting(
 # -- how much faster ----------------------------------------------------------------------------
 
 
-def test_timing_against_import_keyring(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Printed, not asserted: the benchmark in tests/bench/ holds the targets."""
+def test_the_lean_read_returns_the_secret_without_importing_keyring(tmp_path: Path) -> None:
+    """The reason the lean reader exists: a fresh process reads the secret keyring stored
+    without importing keyring or its backends (their import is most of keyring's cost).
+
+    Not a timed assertion (these machines are noisy): tests/bench measures by how much.
+    """
     import keyring
 
     keyring.set_password(SERVICE, "probe", "v")
-    commands = {
-        "lean": f"from assumer.store.secretservice import get_password; get_password({SERVICE!r}, 'probe')",
-        "keyring": f"import keyring; keyring.get_password({SERVICE!r}, 'probe')",
-    }
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for round_ in range(8):  # interleaved; the first round warms the caches and is dropped
-        for name, code in commands.items():
-            started = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True, timeout=60)
-            if round_:
-                times[name].append(time.perf_counter() - started)
-    lean, full = (statistics.median(times[name]) for name in commands)
-    with capsys.disabled():
-        print(f"\nlean Secret Service read {lean:.3f}s vs import keyring {full:.3f}s: {lean / full:.2f}x")
-    assert lean > 0 and full > 0
+    code = (f"import sys; from assumer.store.secretservice import get_password; "
+            f"assert get_password({SERVICE!r}, 'probe') == 'v'; "
+            "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('keyring', 'secretstorage', 'cryptography', 'importlib_metadata'))))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True, timeout=60,
+                            capture_output=True, text=True)
+    assert result.stdout.strip() == ""

@@ -2,7 +2,7 @@
 ``assumer shell-init``, against the moto server (through the recording proxy) and the
 real keyring; then a real AWS call (the aws CLI) from the same shell.
 
-tests/unit/test_shell_functions.py covers what only a stand-in assumer can reach
+test_shell_functions.py covers what only a stand-in assumer can reach
 (values with a newline, failures after partial output, expiry close at hand).
 """
 
@@ -30,7 +30,7 @@ CALLER_ARN = "aws sts get-caller-identity --query Arn --output text\n"
 # A profile name full of shell syntax. botocore, which the core hands the profile to for
 # its settings, reads "[profile NAME]" with shlex, so quotes, backslashes and spaces
 # cannot be in a name that works end to end; ${IFS} stands in for the spaces, and
-# tests/unit/test_shell_functions.py evaluates quotes and newlines (direct render path).
+# test_shell_functions.py evaluates quotes and newlines (direct render path).
 HOSTILE = "$(touch${IFS}pwned-dollar)`touch${IFS}pwned-tick`;touch${IFS}pwned-semi&|<x>*?{a,b}~#%!$HOME\u00e9"
 SENTINELS = ("pwned-dollar", "pwned-tick", "pwned-semi", "x")
 
@@ -134,8 +134,7 @@ def test_unset_leaves_no_credential_variable(aws_home, shell: str) -> None:
 @pytest.mark.parametrize("profile, code", [("nosuch", 3), ("denied", 4)])
 def test_failing_assume_leaves_the_previous_session(aws_home, tmp_path: Path, shell: str,
                                                     profile: str, code: int) -> None:
-    aws_home.add_config(f"[profile denied]\nrole_arn = {aws_home.world.role_untrusting}\n"
-                        "source_profile = u\nregion = ap-northeast-1\n")
+    aws_home.add_role_profile("denied", role=aws_home.world.role_untrusting)
     names = CREDENTIAL_VARIABLES + MARKERS + ("AWS_REGION", "AWS_DEFAULT_REGION")
     body = "assume r\n" + "".join(save(shell, n, tmp_path / f"before-{n}") for n in names)
     body += f"assume {profile}\n" + status(shell)
@@ -185,8 +184,7 @@ def test_no_secret_reaches_the_trace(aws_home, tmp_path: Path, shell: str) -> No
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_hostile_profile_name_round_trips_and_runs_nothing(aws_home, tmp_path: Path, shell: str) -> None:
-    aws_home.add_config(f"[profile {HOSTILE}]\nrole_arn = {aws_home.world.role_r}\n"
-                        "source_profile = u\nregion = ap-northeast-1\n")
+    aws_home.add_role_profile(HOSTILE)
     body = ('assume "$HOSTILE"\n' + status(shell) + save(shell, "ASSUMER_PROFILE", tmp_path / "profile")
             + CALLER_ARN + "assume\nassumer_prompt\necho\n"
             + 'assume "$ASSUMER_PROFILE" -- printenv ASSUMER_PROFILE\n')

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.tools.awsconfig import MFA_SERIAL
+
 pytestmark = pytest.mark.integration
 
-MFA_SERIAL = "arn:aws:iam::123456789012:mfa/U"
 INTERACTIVE = {
     "bash": ["bash", "--norc", "--noprofile", "-i"],
     "zsh": ["zsh", "-f", "-i"],
@@ -106,8 +107,7 @@ def answer_mfa(terminal: Terminal, code: str) -> None:
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_mfa_prompt_and_refresh_at_the_prompt_on_a_terminal(aws_home, shell: str) -> None:
     assert shutil.which(shell), f"{shell} is not installed (tests/run.sh installs it)"
-    aws_home.add_config(f"[profile rmfa]\nrole_arn = {aws_home.world.role_r}\nsource_profile = u\n"
-                        f"mfa_serial = {MFA_SERIAL}\nregion = ap-northeast-1\n")
+    aws_home.add_role_profile("rmfa", f"mfa_serial = {MFA_SERIAL}")
     env = aws_home.process_env({"SHELL": shutil.which(shell) or shell, "TERM": "dumb", "PS1": "$ "})
     terminal = Terminal(INTERACTIVE[shell], env, aws_home.home)
     try:

@@ -41,17 +41,16 @@ class PodmanService:
         """What a process needs to reach this engine: docker through the socket, podman through the storage."""
         return {"DOCKER_HOST": self.docker_host, "CONTAINERS_STORAGE_CONF": str(self.storage_conf)}
 
-    def start(self) -> "PodmanService":
+    def start(self) -> PodmanService:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.storage_conf.write_text(
             f'[storage]\ndriver = "vfs"\ngraphroot = "{self.root}"\nrunroot = "{self.runroot}"\n')
-        log = open(self.directory / "podman.log", "ab")
         env = {**os.environ, "CONTAINERS_STORAGE_CONF": str(self.storage_conf)}
-        self._process = subprocess.Popen(
-            ["podman", "--root", str(self.root), "--runroot", str(self.runroot), "--storage-driver", "vfs",
-             "system", "service", "--time=0", self.docker_host],
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env)
-        log.close()
+        with open(self.directory / "podman.log", "ab") as log:  # the child keeps its own copy
+            self._process = subprocess.Popen(
+                ["podman", "--root", str(self.root), "--runroot", str(self.runroot), "--storage-driver", "vfs",
+                 "system", "service", "--time=0", self.docker_host],
+                stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -117,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         podman.start()
         image = oci.write_layout(args.dir / "image", name="localhost/app:latest")
         podman.load(oci.write_archive(args.dir / "image.tar", image.layout))
-        from tests.integration.ecr_fixtures import create_repository
+        from tests.tools.ecr import create_repository
 
         create_repository(world, "app")
         args.ready.write_text(json.dumps({"registry": registry.host, "docker_host": podman.docker_host,

@@ -113,7 +113,7 @@ class World:
         return json.dumps(asdict(self), indent=2)
 
     @classmethod
-    def from_json(cls, text: str) -> "World":
+    def from_json(cls, text: str) -> World:
         data = json.loads(text)
         for name in ("u", "u_second", "nope", "wide", "admin"):
             data[name] = Keys(**data[name])
@@ -195,20 +195,18 @@ class MotoServer:
         self._log = log
         self._process: subprocess.Popen | None = None
 
-    def start(self) -> "MotoServer":
-        output = open(self._log, "ab") if self._log else subprocess.DEVNULL
+    def start(self) -> MotoServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self._process = subprocess.Popen(moto_command(self.port), stdout=output, stderr=output,
-                                         stdin=subprocess.DEVNULL, env=env)
-        if self._log:
-            output.close()
+        with open(self._log or os.devnull, "ab") as output:  # the child keeps its own copy
+            self._process = subprocess.Popen(moto_command(self.port), stdout=output, stderr=output,
+                                             stdin=subprocess.DEVNULL, env=env)
         wait_http(f"{self.url}/moto-api/", alive=lambda: self._process.poll() is None)
         return self
 
     def stop(self) -> None:
         terminate(self._process)
 
-    def __enter__(self) -> "MotoServer":
+    def __enter__(self) -> MotoServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

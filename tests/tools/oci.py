@@ -48,7 +48,8 @@ def _blob(blobs: Path, data: bytes) -> str:
     return digest
 
 
-def write_layout(directory: Path, *, name: str = "localhost/app:latest", content: str = "hello from assumer\n") -> Image:
+def write_layout(directory: Path, *, name: str = "localhost/app:latest",
+                 content: str = "hello from assumer\n") -> Image:
     """Write an OCI image layout holding one image tagged with ``name``'s tag.
 
     ``content`` goes into the single file of the single layer; change it to get an

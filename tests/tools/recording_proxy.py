@@ -110,7 +110,7 @@ def rewrite_ecr_expiry(body: bytes, seconds: float) -> bytes:
 class Handler(BaseHTTPRequestHandler):
     """Forwards to ``server.upstream`` unless a fault says otherwise; serves ``/__proxy__/``."""
 
-    server: "_Server"
+    server: _Server
 
     def do_GET(self) -> None:
         self._handle()
@@ -124,7 +124,8 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if self.path.startswith(CONTROL):
-            return self._control(body)
+            self._control(body)
+            return
         proxy = self.server.proxy
         action, params, json_protocol = parse_request(self.path, self.headers, body)
         signer = SIGNER.search(self.headers.get("Authorization", ""))
@@ -135,8 +136,9 @@ class Handler(BaseHTTPRequestHandler):
             proxy.state.wake.wait(fault.delay)
         if fault and fault.status:
             payload, content_type = error_body(fault, json_protocol)
-            return self._reply(record, fault.status, [("Content-Type", content_type),
-                               ("x-amzn-ErrorType", fault.code)], payload)
+            self._reply(record, fault.status, [("Content-Type", content_type),
+                        ("x-amzn-ErrorType", fault.code)], payload)
+            return
         status, headers, payload = self._forward(body)
         expires_in = proxy.state.ecr_expires_in
         if action == "GetAuthorizationToken" and status == 200 and expires_in is not None:
@@ -174,11 +176,13 @@ class Handler(BaseHTTPRequestHandler):
         name = urllib.parse.urlsplit(self.path).path[len(CONTROL):]
         method = getattr(self.server.proxy, name, None)
         if name not in RecordingProxy.REMOTE or method is None:
-            return self._reply(None, 404, [], b'{"error": "unknown control method"}')
+            self._reply(None, 404, [], b'{"error": "unknown control method"}')
+            return
         try:
             result = method(**json.loads(body or b"{}"))
         except (TypeError, ValueError) as exc:
-            return self._reply(None, 400, [], json.dumps({"error": str(exc)}).encode())
+            self._reply(None, 400, [], json.dumps({"error": str(exc)}).encode())
+            return
         if isinstance(result, list):
             result = [asdict(r) if isinstance(r, Record) else r for r in result]
         self._reply(None, 200, [("Content-Type", "application/json")],
@@ -188,7 +192,7 @@ class Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     upstream: str
-    proxy: "RecordingProxy"
+    proxy: RecordingProxy
 
 
 class RecordingProxy:
@@ -207,7 +211,7 @@ class RecordingProxy:
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "RecordingProxy":
+    def start(self) -> RecordingProxy:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="recording-proxy")
         self._thread.start()

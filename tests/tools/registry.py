@@ -24,7 +24,6 @@ from tests.tools.net import free_port
 from tests.tools.processes import terminate
 
 
-
 def certs_d() -> Path:
     """Where podman and skopeo look for a registry's CA: the system's as root, else the user's."""
     if os.geteuid() == 0:
@@ -78,7 +77,7 @@ class Registry:
     def url(self) -> str:
         return f"{'https' if self.tls else 'http'}://{self.host}"
 
-    def start(self) -> "Registry":
+    def start(self) -> Registry:
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / "htpasswd").write_text(htpasswd_line(self.user, self.password))
         tls = ""
@@ -93,10 +92,9 @@ class Registry:
             f"http:\n  addr: {self.host}\n{tls}"
             f"auth:\n  htpasswd:\n    realm: assumer-tests\n    path: {self.directory / 'htpasswd'}\n"
         )
-        log = open(self.directory / "registry.log", "ab")
-        self._process = subprocess.Popen(["docker-registry", "serve", str(self.directory / "config.yml")],
-                                         stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-        log.close()
+        with open(self.directory / "registry.log", "ab") as log:  # the child keeps its own copy
+            self._process = subprocess.Popen(["docker-registry", "serve", str(self.directory / "config.yml")],
+                                             stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         if self.tls and self.cert is not None:
             self.certs_d.mkdir(parents=True, exist_ok=True)
             shutil.copy(self.cert, self.certs_d / "ca.crt")

@@ -13,12 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from assumer.errors import ConfigError
 from assumer.core.profiles import AwsConfig, IniFile, RoleSpec, Source
 from assumer.core.session import SessionOptions, resolve
+from assumer.errors import ConfigError
 
 NAMES = ["u", "r", "r2", "default", "a b", "x", "arn:aws:iam::123456789012:role/R", "", " ", "é", "[x]", "a=b"]
 KEYS = ["role_arn", "source_profile", "credential_source", "mfa_serial", "duration_seconds", "external_id",
@@ -102,7 +101,8 @@ def test_parsing_and_resolving_raise_only_config_error(config_text: str, credent
 
 @FUZZ
 @given(data=st.binary(max_size=300))
-def test_loading_arbitrary_bytes_raises_only_config_error(data: bytes, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_loading_arbitrary_bytes_raises_only_config_error(data: bytes,
+                                                          tmp_path_factory: pytest.TempPathFactory) -> None:
     path = tmp_path_factory.mktemp("fuzz") / "config"
     path.write_bytes(data)
     try:
@@ -120,7 +120,7 @@ def test_loading_arbitrary_bytes_raises_only_config_error(data: bytes, tmp_path_
 def test_any_source_profile_graph_resolves_or_reports_a_loop(chain: list[str], roots: set[str]) -> None:
     """Arbitrary source_profile graphs, loops and self-references included, terminate."""
     sections = {}
-    for current, following in zip(chain, chain[1:] + [chain[0]]):
+    for current, following in zip(chain, [*chain[1:], chain[0]], strict=True):
         if current in roots:
             sections[current] = "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
         else:

@@ -16,7 +16,8 @@ def test_json_round_trip() -> None:
     assert Credentials.from_json(creds.to_json()) == creds
 
 
-@pytest.mark.parametrize("text", ["", "[]", "{}", '{"AccessKeyId": "A"}', "not json", '{"AccessKeyId":1,"SecretAccessKey":"s"}'])
+@pytest.mark.parametrize("text", ["", "[]", "{}", '{"AccessKeyId": "A"}', "not json",
+                                  '{"AccessKeyId":1,"SecretAccessKey":"s"}'])
 def test_malformed_json_is_a_value_error(text: str) -> None:
     with pytest.raises(ValueError):
         Credentials.from_json(text)

@@ -8,11 +8,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from assumer.ecr import registry as ecr
-from assumer.ecr import tokens
-from assumer.store.cache import SessionCache
+from assumer.ecr import registry as ecr, tokens
 from assumer.errors import ConfigError, EngineError, KeyringError
 from assumer.store.backends import NullStore
+from assumer.store.cache import SessionCache
 from tests.tools.fakes import MemoryStore
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -94,7 +93,8 @@ def test_image_destination_follows_design(image: str, repository: str, tag: str)
 
 
 def test_image_destination_overrides() -> None:
-    assert ecr.image_destination("localhost/app:latest", "h", repository="other/x", tag="v9").reference() == "h/other/x:v9"
+    destination = ecr.image_destination("localhost/app:latest", "h", repository="other/x", tag="v9")
+    assert destination.reference() == "h/other/x:v9"
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -198,7 +198,8 @@ def test_token_for_is_cached_per_registry_and_profile() -> None:
     assert (first.cached, first.stored, again.cached) == (False, True, True)
     assert again.token.password == "first" and other.token.password == "second"
     later = NOW + timedelta(hours=11, minutes=31)  # 29 minutes left: minted again
-    assert tokens.token_for(FakeSession(), "127.0.0.1:5000", cache=store, now=lambda: later, fetch=fetch).token.password == "third"
+    again = tokens.token_for(FakeSession(), "127.0.0.1:5000", cache=store, now=lambda: later, fetch=fetch)
+    assert again.token.password == "third"
 
 
 def test_stale_token_is_returned_but_not_cached() -> None:
@@ -228,7 +229,8 @@ def test_refresh_ignores_the_cache() -> None:
     store = cache()
     fetch = Fetcher(item(password="a"), item(password="b"))
     tokens.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch)
-    assert tokens.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch, refresh=True).token.password == "b"
+    refreshed = tokens.token_for(FakeSession(), "h:1", cache=store, now=lambda: NOW, fetch=fetch, refresh=True)
+    assert refreshed.token.password == "b"
 
 
 def test_corrupt_cached_token_is_dropped() -> None:

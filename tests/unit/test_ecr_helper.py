@@ -103,7 +103,7 @@ def test_mapping_file_round_trip_and_mode(config_home: Path) -> None:
 def test_broken_mapping_file_is_a_config_error(config_home: Path) -> None:
     (config_home / "assumer").mkdir(parents=True)
     (config_home / "assumer" / "registries.json").write_text("[")
-    with pytest.raises(ConfigError, match="registries.json"):
+    with pytest.raises(ConfigError, match=r"registries\.json"):
         routes.load_routes()
     assert run("get", "h:1")[0] == 1
 

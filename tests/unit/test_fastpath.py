@@ -43,8 +43,7 @@ def test_declines_on_any_error_without_output(tmp_path) -> None:
 
 
 def test_ctrl_c_on_the_fast_path_is_exit_130_without_a_traceback(monkeypatch, capsys) -> None:
-    from assumer.cli import entry
-    from assumer.cli import fastpath
+    from assumer.cli import entry, fastpath
 
     def interrupted(argv: list[str]) -> bool:
         raise KeyboardInterrupt

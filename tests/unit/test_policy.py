@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from assumer.ecr import policy
 from assumer.cli.app import cli
+from assumer.ecr import policy
 
 
 def test_push_policy_defaults_to_every_repository() -> None:
@@ -69,13 +69,3 @@ def test_command_document_is_plain_json_and_warns_about_the_example_account() ->
     assert result.exit_code == 0
     assert json.loads(result.stdout)["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::123456789012:user/bob"}
     assert "example account 123456789012" in result.stderr
-
-
-def test_account_must_be_twelve_digits() -> None:
-    import subprocess
-    import sys
-
-    result = subprocess.run([sys.executable, "-m", "assumer", "policy", "--account", "12345"],
-                            capture_output=True, text=True)
-    assert result.returncode == 3 and result.stdout == ""
-    assert result.stderr.startswith("assumer: error: --account '12345' is not an AWS account id")

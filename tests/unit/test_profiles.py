@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assumer.errors import ConfigError
 from assumer.core.profiles import AwsConfig, IniFile, RoleSpec, Source
+from assumer.errors import ConfigError
 
 R = "arn:aws:iam::123456789012:role/R"
 R2 = "arn:aws:iam::123456789012:role/R2"
@@ -118,7 +118,8 @@ def test_arn_without_source_profile_is_an_error() -> None:
 @pytest.mark.parametrize("value", ["100", "50000", "soon"])
 def test_bad_duration(value: str) -> None:
     with pytest.raises(ConfigError, match="duration"):
-        config(f"[profile a]\nrole_arn = {R}\nsource_profile = u\nduration_seconds = {value}\n[profile u]\n", "").resolve("a")
+        config(f"[profile a]\nrole_arn = {R}\nsource_profile = u\nduration_seconds = {value}\n[profile u]\n",
+               "").resolve("a")
 
 
 def test_bad_duration_on_the_command_line() -> None:
@@ -138,7 +139,8 @@ def test_setting_before_section() -> None:
 
 def test_bad_session_name() -> None:
     with pytest.raises(ConfigError, match="role_session_name"):
-        config(f"[profile a]\nrole_arn = {R}\nsource_profile = u\nrole_session_name = has space\n[profile u]\n", "").resolve("a")
+        config(f"[profile a]\nrole_arn = {R}\nsource_profile = u\nrole_session_name = has space\n[profile u]\n",
+               "").resolve("a")
 
 
 def test_profile_names_from_both_files_in_order() -> None:

@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from assumer.credentials import Credentials
 from assumer.cli.render import (
     credential_process_json,
     quote_dotenv,
@@ -18,6 +17,7 @@ from assumer.cli.render import (
     session_variables,
     variables_to_unset,
 )
+from assumer.credentials import Credentials
 
 EXPIRY = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 CREDS = Credentials("ASIAKEY", "sec/ret+", "tok=en", EXPIRY)
@@ -63,7 +63,8 @@ def test_render_exact(shell: str, expected: str) -> None:
 
 
 def test_powershell_doubles_typographic_quotes() -> None:
-    assert quote_powershell("a\u2018b\u2019c'd\u201ae\u201bf") == "'a\u2018\u2018b\u2019\u2019c''d\u201a\u201ae\u201b\u201bf'"
+    assert quote_powershell("a\u2018b\u2019c'd\u201ae\u201bf") == \
+        "'a\u2018\u2018b\u2019\u2019c''d\u201a\u201ae\u201b\u201bf'"
 
 
 def test_posix_quoting_keeps_no_whitespace_or_glob_for_unquoted_eval() -> None:

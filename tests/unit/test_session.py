@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from assumer.store.cache import Index, SessionCache
-from assumer.credentials import Credentials
-from assumer.errors import AuthError, ConfigError, KeyringError
 from assumer.core.profiles import AwsConfig, IniFile
 from assumer.core.roots import own_session_in
 from assumer.core.session import SessionOptions, get_session
+from assumer.credentials import Credentials
+from assumer.errors import AuthError, ConfigError, KeyringError
+from assumer.store.cache import Index, SessionCache
 from tests.tools.fakes import MemoryStore
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -192,7 +192,7 @@ def test_plain_profile_gets_a_session_token(env: Env) -> None:
 
 def test_corrupt_entry_is_discarded_and_replaced(env: Env, capsys) -> None:
     env.get("r")
-    (key,) = [k for k in env.store.items]
+    (key,) = list(env.store.items)
     env.store.items[key] = "garbage"
     assert not env.get("r").cached
     assert "discarding a corrupt cached session" in capsys.readouterr().err
@@ -245,7 +245,8 @@ def test_static_keys_are_read_by_assumer_for_names_botocore_cannot_parse(env: En
     name = "it's \"odd\""
     env.config = AwsConfig(
         IniFile("config", f"[profile {name}]\nregion = x\n[profile q]\nrole_arn = {R}\nsource_profile = {name}\n"),
-        IniFile("credentials", f"[{name}]\naws_access_key_id = AKIAODDODDODDODDODD1\naws_secret_access_key = odd-secret-value-0000\n"),
+        IniFile("credentials", f"[{name}]\naws_access_key_id = AKIAODDODDODDODDODD1\n"
+                               "aws_secret_access_key = odd-secret-value-0000\n"),
     )
     env.get("q")
     assert env.sts.calls[0]["source"] == Credentials("AKIAODDODDODDODDODD1", "odd-secret-value-0000")

@@ -3,8 +3,8 @@
 The stand-in records its argv and prints what ``assumer.render`` renders for the test,
 with the exit status the test asks for. That reaches what a real ``assumer env`` cannot
 print from a real config: a newline in a profile name, a failure after partial output,
-an expiry a few seconds away. tests/integration/test_shell.py runs the same functions
-against the real assumer, moto and keyring.
+an expiry a few seconds away. test_shell.py runs the same functions against the real
+assumer, moto and keyring.
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ def test_hostile_values_round_trip_and_run_nothing(run: Run) -> None:
     assert out.read_bytes() == HOSTILE.encode()
     assert Path(f"{out}.secret").read_bytes() == HOSTILE.encode()
     assert HOSTILE in result.stdout  # `assume` and assumer_prompt print the name as it is
-    assert [c for c in run.calls()] == [
+    assert run.calls() == [
         ["env", HOSTILE, "--shell", run.shell],
         ["env", HOSTILE, "--shell", run.shell],
         ["exec", HOSTILE, "--", "true"],

@@ -12,9 +12,8 @@ The sentinel file must never appear, and the variables the text unsets must be g
 Environment values cannot hold NUL, and a str with a lone surrogate cannot be written
 to an environment at all, so both are left out of the alphabet.
 
-PowerShell cannot run here: its output gets exact strings (with U+2018/U+2019, which
-PowerShell treats as quote characters) and a property test against a model of its
-single-quoted string rule.
+PowerShell cannot run here: tests/unit/test_quoting_powershell.py checks its output
+against exact strings and a model of its single-quoted string rule.
 """
 
 from __future__ import annotations
@@ -25,8 +24,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from assumer.cli import render
 
@@ -40,7 +38,8 @@ FORMS = {
 }
 
 # Characters with a meaning to some shell, or to the way output is split and joined.
-SPECIAL = list(" \t\n\r\v\f'\"\\$`!*?[]{}()<>|&;#~%^=,:@-+./_\x01\x1b\x7f") + [
+SPECIAL = [
+    *" \t\n\r\v\f'\"\\$`!*?[]{}()<>|&;#~%^=,:@-+./_\x01\x1b\x7f",
     "\u2018", "\u2019", "\u201c", "\u00e9", "\u4e2d", "\U0001f600", "\u0085", "\u2028", "\u00a0",
     "\ufeff", "\ufffd", "\uf600", "\uf6ff", "\uf8ff", "\u200b", "\x80", "\x9b",
 ]
@@ -65,8 +64,8 @@ def values_strategy(sentinel: Path) -> st.SearchStrategy[list[str]]:
         st.text(st.one_of(special, anything), max_size=30),
         st.builds(lambda a, p, b: a + p + b, st.text(special, max_size=5), st.sampled_from(payloads(sentinel)),
                   st.text(special, max_size=5)),
-        st.sampled_from(["", "-", "-x", "--", "-e", "=", "==ls", "=ls", "a:=ls", "a:~root", "~", "~root", "*", "%1", "!!",
-                         "a=b"]),
+        st.sampled_from(["", "-", "-x", "--", "-e", "=", "==ls", "=ls", "a:=ls", "a:~root", "~", "~root", "*",
+                         "%1", "!!", "a=b"]),
     )
     return st.lists(value, min_size=1, max_size=12)
 
@@ -123,7 +122,7 @@ def evaluate(shell: str, values: list[str], tmp: Path) -> list[dict[str, str]]:
 
 def check_round_trip(shell: str, values: list[str], tmp: Path, sentinel: Path) -> None:
     expected = {str(i): value for i, value in enumerate(values)}
-    for form, got in zip(FORMS[shell], evaluate(shell, values, tmp)):
+    for form, got in zip(FORMS[shell], evaluate(shell, values, tmp), strict=True):
         assert "GONE" not in got, f"{form}: a variable to unset survived"
         assert got == expected, f"{form} did not round-trip"
     assert not sentinel.exists(), f"{shell}: a value ran code"
@@ -191,66 +190,3 @@ def test_round_trip_check_can_fail(workdir: Path) -> None:
             check_round_trip("bash", ["a$HOME`b"], workdir, SENTINEL)
     finally:
         render.render = original  # type: ignore[assignment]
-
-
-# -- PowerShell: exact strings, and a model of its single-quoted strings ----------------
-
-PS_QUOTES = "'\u2018\u2019\u201a\u201b"
-
-
-def powershell_unquote(text: str) -> str:
-    """PowerShell's rule for a verbatim string: any single-quote character ends it, unless doubled.
-
-    (tokenizer.cs ScanStringLiteral: a char in the single-quote class followed by another
-    one is one literal quote; anything else, ``$``, backtick and newlines included, is literal.)
-    """
-    assert text[0] in PS_QUOTES
-    out, i = [], 1
-    while i < len(text):
-        char = text[i]
-        if char in PS_QUOTES:
-            if i + 1 < len(text) and text[i + 1] in PS_QUOTES:
-                out.append(char)
-                i += 2
-                continue
-            assert i == len(text) - 1, f"string ended early at {i}: the rest would run as code"
-            return "".join(out)
-        out.append(char)
-        i += 1
-    raise AssertionError("unterminated string")
-
-
-@pytest.mark.parametrize(("value", "quoted"), [
-    ("plain", "'plain'"),
-    ("", "''"),
-    ("it's", "'it''s'"),
-    ("\u2018; Remove-Item C:\\ -Recurse; \u2019", "'\u2018\u2018; Remove-Item C:\\ -Recurse; \u2019\u2019'"),
-    ("a\u2019b", "'a\u2019\u2019b'"),
-    ("a\u201ab\u201bc", "'a\u201a\u201ab\u201b\u201bc'"),
-    ("$(Get-Process) `n $Env:HOME", "'$(Get-Process) `n $Env:HOME'"),
-    ("line1\nline2", "'line1\nline2'"),
-    ('"double"', "'\"double\"'"),
-    ("\u201cdouble smart\u201d", "'\u201cdouble smart\u201d'"),
-])
-def test_powershell_exact_strings(value: str, quoted: str) -> None:
-    assert render.quote_powershell(value) == quoted
-    assert powershell_unquote(quoted) == value
-
-
-def test_powershell_render_exact() -> None:
-    text = render.render({"AWS_SESSION_TOKEN": "x\u2019; iex evil; \u2018y"}, ["AWS_PROFILE"], "powershell")
-    assert text == ("Remove-Item Env:AWS_PROFILE -ErrorAction SilentlyContinue\n"
-                    "$Env:AWS_SESSION_TOKEN = 'x\u2019\u2019; iex evil; \u2018\u2018y'\n")
-
-
-@settings(max_examples=300)
-@given(st.text(st.one_of(st.sampled_from(list(PS_QUOTES + "$`\"\n\r")), st.characters(blacklist_categories=("Cs",)))))
-def test_powershell_quoting_round_trips_in_the_model(value: str) -> None:
-    assert powershell_unquote(render.quote_powershell(value)) == value
-
-
-def test_powershell_model_can_fail() -> None:
-    """An ASCII-only doubling (the usual mistake) is caught by the model."""
-    with pytest.raises(AssertionError):
-        naive = "'" + "a\u2019; evil".replace("'", "''") + "'"
-        powershell_unquote(naive)
