@@ -1,4 +1,4 @@
-"""The benchmark's world: moto + the recording proxy on loopback, DESIGN.md's ~/.aws for u and r,
+"""The benchmark's world: moto + the recording proxy on loopback, the README's ~/.aws for u and r,
 a 2,000-profile config, and the competitors (awsume, the manual recipe, a boto3 script).
 
 Everything is written under a scratch directory that tests/bench/run.sh removes.
@@ -19,8 +19,8 @@ from tests.tools.recording_proxy import ProxyClient
 ECR_HOST = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 PROFILES_LARGE = 2000
 
-# The manual recipe of DESIGN.md, credential part, as people run it: the session goes to a
-# file, three jq calls read it back. It ends by printing what `assumer env r` prints, so
+# The manual recipe of the README ('Why: the recipe it replaces'), credential part, as people
+# run it: the session goes to a file, three jq calls read it back. It ends by printing what `assumer env r` prints, so
 # both do the same job (assume R from U's keys, hand the variables to the shell).
 RECIPE = """#!/bin/bash
 set -euo pipefail
@@ -52,7 +52,7 @@ for name, key in (("AWS_ACCESS_KEY_ID", "AccessKeyId"), ("AWS_SECRET_ACCESS_KEY"
 
 
 def aws_config(role_r: str, *, extra: int = 0) -> str:
-    """DESIGN.md's config for u and r, after ``extra`` other role profiles (r comes last)."""
+    """The README's config for u and r, after ``extra`` other role profiles (r comes last)."""
     parts = ["[profile u]\nregion = ap-northeast-1\n"]
     for i in range(extra):
         lines = [f"[profile team-{i:04d}]", f"role_arn = arn:aws:iam::{100000000000 + i}:role/Deploy",

@@ -4,7 +4,7 @@ They run against real services started once per session: a moto server with IAM
 enforcement (``moto``, ``world``), the recording proxy in front of it (``proxy``), the
 registry, podman and the test image (``ecr``, started by the first test that asks),
 and the Secret Service that tests/run.sh provides (a dbus session with an unlocked
-gnome-keyring). Per test they get a fresh HOME with the AWS config of DESIGN.md
+gnome-keyring). Per test they get a fresh HOME with the README's AWS config
 (``aws_home``, ``ecr_home``), a reset proxy and a keyring without assumer entries.
 The helpers these build on are in tests/tools/.
 """
@@ -85,7 +85,7 @@ def proxy(moto: MotoServer) -> Iterator[RecordingProxy]:
 
 @pytest.fixture
 def aws_home(tmp_path: Path, world: World, proxy: RecordingProxy) -> Iterator[AwsHome]:
-    """A fresh HOME holding DESIGN.md's ~/.aws setup, the endpoint pointing at the proxy.
+    """A fresh HOME holding the README's ~/.aws setup, the endpoint pointing at the proxy.
 
     The HOME goes when the test ends: it holds U's long-term keys, and later tests
     assert that no secret is left anywhere under /tmp.

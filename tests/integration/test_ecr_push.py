@@ -250,7 +250,7 @@ def test_refused_push_carries_the_engines_words_exit_7(ecr_home: AwsHome, ecr: E
 
 
 def test_create_repository_without_permission_is_exit_4(ecr_home: AwsHome, ecr: EcrServices) -> None:
-    """Role R (DESIGN.md's policy) has no ecr:CreateRepository."""
+    """Role R (the policy 'assumer policy' prints) has no ecr:CreateRepository."""
     result = push(ecr_home, ecr, "--repository", "newrepo", "--tag", "x", "--create-repository")
     assert result.returncode == 4, result.stderr
     assert "ecr:CreateRepository" in result.stderr

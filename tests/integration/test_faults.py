@@ -4,7 +4,7 @@ Real services throughout (tests/run.sh): moto behind the recording proxy, which
 injects throttling, errors and latency; the real Secret Service; real processes,
 signals and a real pseudo-terminal.
 
-Exit codes of DESIGN.md's table and the test that reaches each one (issue 6 asks that
+Exit codes of the README's exit-code table and the test that reaches each one (issue 6 asks that
 every code be reached by at least one test):
 
     0    test_throttling_twice_is_retried_and_succeeds (and most others)

@@ -27,7 +27,7 @@ from tests.tools.secrets_scan import files_containing, files_with_secrets
 
 @pytest.fixture
 def keyring_home(aws_home: AwsHome, tmp_path: Path) -> AwsHome:
-    """DESIGN.md's setup with U's keys in the keyring instead of ~/.aws/credentials, and a private TMPDIR."""
+    """The README's setup with U's keys in the keyring instead of ~/.aws/credentials, and a private TMPDIR."""
     u = aws_home.world.u
     aws_home.credentials_file.write_text("")
     added = aws_home.run(["add", "u"], input=f"{u.access_key_id}\n{u.secret_access_key}\n")

@@ -1,4 +1,4 @@
-"""The suite's ~/.aws, written in one place: DESIGN.md's user U and role R, and r2 chained from r.
+"""The suite's ~/.aws, written in one place: the README's user U and role R, and r2 chained from r.
 
 Integration tests get it through the ``aws_home`` fixture (with moto's real keys and
 ARNs); unit tests that need the same profiles with stand-in keys call these writers
@@ -26,7 +26,7 @@ def role_profile(name: str, *lines: str, role: str = ROLE_R, source: str | None 
 
 
 def standard_config(role_r: str = ROLE_R, role_r2: str = ROLE_R2, region: str = REGION) -> str:
-    """DESIGN.md's ~/.aws/config: u (U's keys), r (R from u), plus r2 (R2 chained from r)."""
+    """The README's ~/.aws/config: u (U's keys), r (R from u), plus r2 (R2 chained from r)."""
     return (f"[profile u]\nregion = {region}\n\n"
             + role_profile("r", role=role_r, region=region) + "\n"
             + role_profile("r2", role=role_r2, source="r", region=region))

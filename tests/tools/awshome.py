@@ -1,7 +1,7 @@
 """A user's HOME for one integration test, and a way to run ``assumer`` and shells in it.
 
 The ``aws_home`` fixture (tests/integration/conftest.py) makes one with
-``AwsHome.create``: DESIGN.md's ~/.aws (tests/tools/awsconfig.py) with U's real keys,
+``AwsHome.create``: the README's ~/.aws (tests/tools/awsconfig.py) with U's real keys,
 the AWS endpoint at the recording proxy, and XDG directories of its own.
 """
 
@@ -43,7 +43,7 @@ class AwsHome:
 
     @classmethod
     def create(cls, home: Path, runtime: Path, world: World, proxy: RecordingProxy) -> AwsHome:
-        """DESIGN.md's ~/.aws under ``home`` (U's keys in the credentials file), the endpoint at ``proxy``."""
+        """the README's ~/.aws under ``home`` (U's keys in the credentials file), the endpoint at ``proxy``."""
         (home / ".aws").mkdir(parents=True)
         runtime.mkdir(mode=0o700)
         env = clean_environ()

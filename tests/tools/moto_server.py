@@ -1,4 +1,4 @@
-"""A real moto server on loopback, populated with DESIGN.md's user U and role R.
+"""A real moto server on loopback, populated with the README's user U and role R.
 
 Used by the pytest fixtures (``MotoServer`` + ``populate`` + ``enforce_iam``) and, as
 ``python -m tests.tools.moto_server --port N --world FILE``, by tests/try-it.sh and the
@@ -8,7 +8,7 @@ What exists after ``populate`` (account 123456789012, moto's default):
 
 - user ``U``: two access keys; its only permission is ``sts:AssumeRole`` on ``R``
   (``sts:GetCallerIdentity`` is always allowed).
-- role ``R``: trusts ``U``; the ECR push policy of DESIGN.md, plus ``sts:AssumeRole`` on
+- role ``R``: trusts ``U``; the ECR push policy 'assumer policy' prints, plus ``sts:AssumeRole`` on
   ``R2`` so that profile r2 can chain from r.
 - role ``R2``: trusts ``*``, because moto compares a trust principal with the caller's ARN
   as a plain string, so a role ARN never matches that role's assumed-role sessions.
