@@ -28,9 +28,17 @@ _PATTERN_SOURCES: list[str | tuple[str, re.RegexFlag]] = [
     # SigV4's canonical request (x-amz-security-token:...) and INI lines (aws_secret_access_key = ...).
     (r"((?:x-amz-security-token|aws_secret_access_key|aws_session_token|aws_security_token)[ \t]*[:=][ \t]*)"
                r"[^\s'\"&,}]+()", re.I),
-    # Authorization: AWS4-HMAC-SHA256 Credential=..., Signature=<hex>
+    # Authorization: AWS4-HMAC-SHA256 Credential=..., Signature=<hex> (X-Amz-Signature= in a query too)
     (r"(Signature=)[0-9a-f]+()", re.I),
 ]
+# In --debug output, any SHA-256 in hex as well: a SigV4 signature, a string-to-sign's or a
+# payload's hash. With a signature and its request a call can be replayed; a payload hash lets
+# a masked MFA code (one of a million) be recovered by brute force. (Not in error lines, where
+# a 64-digit hex is an image digest the user needs to see.)
+_HASH_SOURCE = r"\b[0-9a-fA-F]{64}\b"
+# botocore's signer logs the canonical request, the string to sign and the signature
+# at DEBUG: nothing a bug report needs, everything a replay does.
+_SILENCED_LOGGERS = ("botocore.auth",)
 
 
 def register_secret(value: str | None) -> None:
@@ -86,8 +94,10 @@ def enable_debug() -> None:
     class RedactingFormatter(logging.Formatter):
         """Formats as usual, then redacts the whole line (message, args and traceback)."""
 
+        hashes = re.compile(_HASH_SOURCE)
+
         def format(self, record: logging.LogRecord) -> str:
-            return redact(super().format(record))
+            return self.hashes.sub(REDACTED, redact(super().format(record)))
 
     global _enabled  # noqa: PLW0603 - one switch for the process, read by debug() on every call
     _enabled = True
@@ -96,3 +106,5 @@ def enable_debug() -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG)
+    for name in _SILENCED_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)

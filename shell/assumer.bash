@@ -55,6 +55,9 @@ __assumer_assume() {
             __assumer_exec ${__assumer_before[@]+"${__assumer_before[@]}"} -- "$@"
             return
         fi
+        # Help anywhere before -- is printed, never evaluated (assumer env would print
+        # click's help on stdout, and eval would run "Usage:" as a command).
+        case $1 in -h | --help) __assumer_usage; return 0 ;; esac
         __assumer_before+=("$1")
         shift
     done

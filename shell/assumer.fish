@@ -39,6 +39,15 @@ function assume --description "Set an AWS profile's credentials in this shell (a
             set -e -g __assumer_args __assumer_args_for
             return 0
     end
+    # Help anywhere before -- is printed, never evaluated (assumer env would print
+    # click's help on stdout, and sourcing it would run "Usage:" as a command).
+    for arg in $argv
+        test "$arg" = --; and break
+        if contains -- $arg -h --help
+            __assumer_usage
+            return 0
+        end
+    end
     if contains -- -- $argv
         __assumer_exec $argv
         return

@@ -42,6 +42,12 @@ assume() {
             ;;
     esac
     local -i dashdash=${argv[(ie)--]}
+    # Help anywhere before -- is printed, never evaluated (assumer env would print
+    # click's help on stdout, and eval would run "Usage:" as a command).
+    local arg
+    for arg in "${(@)argv[1,dashdash-1]}"; do
+        case $arg in -h | --help) __assumer_usage; return 0 ;; esac
+    done
     if (( dashdash <= $# )); then
         __assumer_exec "$@"
         return

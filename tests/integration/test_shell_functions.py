@@ -274,6 +274,24 @@ def test_help(run: Run) -> None:
     assert run.calls() == []
 
 
+@pytest.mark.parametrize("args", ["r --help", "r -h", "r --region eu-west-1 --help", "--refresh r -h"])
+def test_help_after_a_profile_is_printed_never_evaluated(run: Run, args: str) -> None:
+    # What `assumer env r --help` would print: click's help, whose first word eval would run.
+    run.out.write_text("Usage: assumer env [OPTIONS] [PROFILE]\n")
+    usage = run.tmp / "bin" / "Usage:"
+    usage.write_text(f"#!/bin/sh\ntouch '{run.tmp / 'evaluated'}'\n")
+    usage.chmod(0o755)
+    result = run(f"assume {args}\n" + status(run.shell))
+    assert result.stdout.startswith("usage: assume PROFILE") and result.stdout.endswith("rc=0\n")
+    assert run.calls() == []  # assumer env was not even run
+    assert not (run.tmp / "evaluated").exists()
+
+
+def test_help_after_dash_dash_belongs_to_the_command(run: Run) -> None:
+    run("assume r -- tool --help\n")
+    assert run.calls() == [["exec", "r", "--", "tool", "--help"]]
+
+
 # -- the prompt segment ------------------------------------------------------------------
 
 

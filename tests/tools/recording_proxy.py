@@ -17,6 +17,7 @@ In-process: ``RecordingProxy(upstream).start()`` (the pytest fixture). As a proc
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import re
@@ -33,6 +34,7 @@ CONTROL = "/__proxy__/"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
               "trailer", "upgrade", "content-length"}
 SIGNER = re.compile(r"Credential=([A-Z0-9]+)/")
+SIGNATURE = re.compile(r"Signature=([0-9a-f]+)")
 
 
 @dataclass
@@ -46,6 +48,9 @@ class Record:
     path: str
     time: float
     status: int = 0  # what the client got back
+    # What a replay needs, so tests can look for it where it must never be (a --debug log).
+    signature: str = ""  # the SigV4 signature of the Authorization header
+    payload_sha256: str = ""  # the hash of the body, the last line of SigV4's canonical request
 
 
 @dataclass
@@ -128,9 +133,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         proxy = self.server.proxy
         action, params, json_protocol = parse_request(self.path, self.headers, body)
-        signer = SIGNER.search(self.headers.get("Authorization", ""))
+        authorization = self.headers.get("Authorization", "")
+        signer, signature = SIGNER.search(authorization), SIGNATURE.search(authorization)
         record = Record(action, params, signer.group(1) if signer else None, json_protocol,
-                        urllib.parse.urlsplit(self.path).path, time.time())
+                        urllib.parse.urlsplit(self.path).path, time.time(),
+                        signature=signature.group(1) if signature else "",
+                        payload_sha256=hashlib.sha256(body).hexdigest())
         fault = proxy._take_fault(action, record)
         if fault and fault.delay:
             proxy.state.wake.wait(fault.delay)
