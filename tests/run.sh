@@ -4,8 +4,8 @@
 # Installs what the suite needs (Debian packages when missing, the venv in .venv),
 # runs ruff and mypy, then runs pytest inside a private dbus session with an unlocked
 # gnome-keyring, so the cache is tested against a real Secret Service. HOME is a
-# throw-away directory for the whole run. Exits 1 when ruff or mypy finds a problem,
-# else with pytest's status; "no tests collected" is a failure.
+# throw-away directory for the whole run. Exits with pytest's status, or 1 when ruff or
+# mypy found a problem (pytest still runs); "no tests collected" is a failure.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,8 +27,10 @@ export PATH="$VENV/bin:$PATH"
 
 cd "$REPO"
 # Lint and type checks first (settings in pyproject.toml); either failing fails the run.
-"$VENV/bin/ruff" check assumer tests || { echo "tests/run.sh: ruff found problems" >&2; exit 1; }
-"$VENV/bin/mypy" || { echo "tests/run.sh: mypy found problems" >&2; exit 1; }
+# Lint and types first; their failure fails the run, after pytest has had its say.
+lint=""
+"$VENV/bin/ruff" check assumer tests || lint="ruff"
+"$VENV/bin/mypy" || lint="${lint:+$lint and }mypy"
 
 # A private basetemp: other pytest runs of the same user prune /tmp/pytest-of-$USER.
 status=0
@@ -37,6 +39,10 @@ dbus-run-session -- sh -c \
     "$VENV/bin/python" "$TEST_HOME/pytest" "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "tests/run.sh: pytest collected no tests; that is a failure" >&2
+    status=1
+fi
+if [ -n "$lint" ] && [ "$status" -eq 0 ]; then
+    echo "tests/run.sh: the tests passed, but $lint found problems (see above); that is a failure" >&2
     status=1
 fi
 exit "$status"

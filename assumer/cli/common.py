@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 import click
@@ -29,6 +29,33 @@ if TYPE_CHECKING:  # the core is imported when a command runs, not when the CLI 
         source_profile: str | None
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+# click's ParamType is generic for type checkers only in recent releases; at run time the
+# plain class is the base, so older click (>= 8.1, the declared minimum) works too.
+if TYPE_CHECKING:
+    _IntParamType = click.ParamType[int, object]
+else:
+    _IntParamType = click.ParamType
+
+
+class DurationType(_IntParamType):
+    """``--duration``: seconds, or ``1h``, ``90m``, ``1h30m``, ``3600s``."""
+
+    name = "duration"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        from assumer.cli.durations import parse_duration
+
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DURATION = DurationType()
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -66,9 +93,9 @@ def session_options(command: F) -> F:
                            help="Ignore the cached session and assume the role again.")(command)
     command = click.option("--mfa-code", metavar="CODE",
                            help="MFA code; '-' reads it from stdin. Default: ask on the terminal.")(command)
-    return click.option("--duration", type=click.IntRange(1), metavar="SECONDS",
-                        help="Session lifetime (900-43200; default: the profile's duration_seconds, "
-                             "else 3600).")(command)
+    return click.option("--duration", type=DURATION, metavar="DURATION",
+                        help="Session lifetime, 900-43200 seconds: 3600, 3600s, 90m, 1h, 1h30m (default: the "
+                             "profile's duration_seconds, else 1h).")(command)
 
 
 def options_from(kwargs: SessionKwargs) -> SessionOptions:
@@ -123,3 +150,31 @@ def write_stdout(text: str) -> None:
     """What is meant to be consumed (shell code, JSON, a password, a reference) goes to stdout, nothing else."""
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+# Beyond this many, the list of profiles in a usage error points at `assumer list` instead.
+LISTED_PROFILES = 40
+
+
+def missing_profile(what: str = "PROFILE") -> click.UsageError:
+    """The usage error (exit 2) for a command run without a profile: the profiles to choose from."""
+    from assumer.core.profiles import AwsConfig
+
+    try:
+        names = AwsConfig.load().profile_names()
+    except AssumerError as exc:
+        return click.UsageError(f"missing {what} (and the AWS config cannot be read: {exc})")
+    if not names:
+        return click.UsageError(f"missing {what}; the AWS config defines no profile yet")
+    shown = ", ".join(names[:LISTED_PROFILES])
+    hidden = len(names) - LISTED_PROFILES
+    more = f" and {hidden} more ('assumer list' shows them all)" if hidden > 0 else ""
+    return click.UsageError(f"missing {what}; profiles: {shown}{more}")
+
+
+def profile_in_use(environ: Mapping[str, str]) -> str | None:
+    """The profile of the session assumer exported into this shell, if the keys there are still its own."""
+    from assumer.core.roots import own_session_in
+
+    return environ.get("ASSUMER_PROFILE") or None if own_session_in(environ) else None
+

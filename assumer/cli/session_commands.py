@@ -7,13 +7,22 @@ from typing import TYPE_CHECKING
 
 import click
 
-from assumer.cli.common import options_from, profile_argument, session_for, session_options, write_stdout
+from assumer.cli.common import (
+    missing_profile,
+    options_from,
+    profile_argument,
+    profile_in_use,
+    session_for,
+    session_options,
+    write_stdout,
+)
 from assumer.cli.render import SHELLS
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from assumer.cli.common import SessionKwargs
+    from assumer.core.session import Session
 
 
 @click.command("env")
@@ -35,7 +44,7 @@ def env_command(profile: str | None, shell: str | None, unset: bool, **kwargs: U
         write_stdout(render.render_unset(shell))
         return
     if not profile:
-        raise click.UsageError("missing PROFILE (or --unset)")
+        raise missing_profile("PROFILE (or --unset)")
     found = session_for(profile, options_from(kwargs))
     variables = render.session_variables(found.credentials, found.profile, found.region)
     write_stdout(render.render(variables, render.variables_to_unset(variables), shell))
@@ -68,8 +77,25 @@ def exec_command(profile: str, command: tuple[str, ...], **kwargs: Unpack[Sessio
     found = session_for(profile, options_from(kwargs))
     variables = render.session_variables(found.credentials, found.profile, found.region)
     env = process.child_environment(os.environ, variables, render.variables_to_unset(variables))
-    argv = list(command) or process.default_command(os.environ)
+    argv = list(command)
+    if not argv:
+        argv = process.default_command(os.environ)
+        _say_subshell(argv[0], found, nested_in=profile_in_use(os.environ))
     process.replace_process(argv, env)
+
+
+def _say_subshell(shell: str, found: Session, *, nested_in: str | None) -> None:
+    """A subshell starts silently otherwise: say whose credentials it holds, until when, how to leave."""
+    from assumer import ui
+    from assumer.credentials import utcnow
+
+    expiry = ""
+    if found.credentials.expiration is not None:
+        minutes = int(found.credentials.seconds_left(utcnow()) // 60)
+        expiry = f", expiring {found.credentials.expiration:%H:%M} UTC (in {minutes} min)"
+    nested = f", nested inside the session of {nested_in!r}" if nested_in else ""
+    ui.info(f"starting {os.path.basename(shell)} with the credentials of profile {found.profile!r}{expiry}{nested}; "
+            "'exit' leaves it")
 
 
 @click.command("credential-process")
@@ -83,13 +109,16 @@ def credential_process_command(profile: str, **kwargs: Unpack[SessionKwargs]) ->
 
 
 @click.command("whoami")
-@profile_argument()
+@profile_argument(required=False)
 @session_options
-def whoami_command(profile: str, **kwargs: Unpack[SessionKwargs]) -> None:
-    """Show the account and ARN behind PROFILE's session, its expiry, cached or fresh."""
+def whoami_command(profile: str | None, **kwargs: Unpack[SessionKwargs]) -> None:
+    """Show the account and ARN behind PROFILE's session (default: the one in use), its expiry, cached or fresh."""
     from assumer.core import sts
     from assumer.credentials import format_timestamp, utcnow
 
+    profile = profile or profile_in_use(os.environ)
+    if not profile:
+        raise missing_profile("PROFILE (no session of assumer's is in use in this shell)")
     found = session_for(profile, options_from(kwargs))
     identity = sts.caller_identity(found.credentials, region=found.region, profile=found.config_profile,
                                    label=profile)
