@@ -14,7 +14,7 @@ from typing import NoReturn
 import click
 
 from assumer import __version__, ui
-from assumer.cli import admin_commands, ecr_commands, session_commands
+from assumer.cli import admin_commands, ecr_commands, login_commands, session_commands
 from assumer.cli.common import CONTEXT
 from assumer.errors import AssumerError
 from assumer.signals import interrupt_on_sigterm
@@ -42,6 +42,7 @@ for _command in (
     session_commands.exec_command,
     session_commands.credential_process_command,
     session_commands.whoami_command,
+    login_commands.login_command,
     admin_commands.list_command,
     admin_commands.clear_command,
     admin_commands.add_command,
