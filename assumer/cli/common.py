@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the core is imported when a command runs, not when the CLI 
 
     from click.shell_completion import CompletionItem
 
+    from assumer.core.profiles import AwsConfig
     from assumer.core.session import Session, SessionOptions
 
     class SessionKwargs(TypedDict, total=False):
@@ -177,4 +178,38 @@ def profile_in_use(environ: Mapping[str, str]) -> str | None:
     from assumer.core.roots import own_session_in
 
     return environ.get("ASSUMER_PROFILE") or None if own_session_in(environ) else None
+
+
+def choose_profile(what: str = "PROFILE") -> str:
+    """No PROFILE given: the picker when a person is at a terminal, else the usage error listing the profiles."""
+    from assumer.cli import picker
+    from assumer.core.profiles import AwsConfig
+
+    if sys.stdin.isatty() or sys.stderr.isatty():  # a person is there (stdout may be captured by eval)
+        try:
+            config = AwsConfig.load()
+            names = config.profile_names()
+        except AssumerError:
+            names = []
+        if names:
+            try:
+                return picker.pick([picker.Choice(name, profile_summary(config, name)) for name in names])
+            except OSError:  # no controlling terminal after all
+                pass
+    raise missing_profile(what)
+
+
+def profile_summary(config: AwsConfig, name: str) -> str:
+    """What tells similar profile names apart in the picker: role and account, or the kind of credentials."""
+    settings = config.settings(name)
+    role = settings.get("role_arn")
+    region = settings.get("region")
+    where = f" ({region.text})" if region and region.text else ""
+    if role and role.text.count(":") >= 5:
+        parts = role.text.split(":", 5)
+        return f"{parts[5].removeprefix('role/')} @ {parts[4]}{where}"
+    kinds = (("sso_session", "SSO"), ("sso_start_url", "SSO"), ("credential_process", "credential_process"),
+             ("web_identity_token_file", "web identity"), ("aws_access_key_id", "keys"))
+    kind = next((label for key, label in kinds if key in settings), "")
+    return f"{kind}{where}".strip()
 

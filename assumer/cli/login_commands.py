@@ -11,7 +11,7 @@ import click
 
 from assumer import ui
 from assumer.cli.common import (
-    missing_profile,
+    choose_profile,
     options_from,
     profile_argument,
     session_for,
@@ -45,8 +45,7 @@ def login_command(profile: str | None, print_url: bool, destination: str | None,
     from assumer.core.profiles import RoleSpec
     from assumer.core.session import resolve
 
-    if not profile:
-        raise missing_profile()
+    profile = profile or choose_profile()
     options = options_from(kwargs)
     target = resolve(profile, options)
     role_arn = target.role_arn if isinstance(target, RoleSpec) else None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from assumer.cli.common import (
+    choose_profile,
     missing_profile,
     options_from,
     profile_argument,
@@ -44,7 +45,7 @@ def env_command(profile: str | None, shell: str | None, unset: bool, **kwargs: U
         write_stdout(render.render_unset(shell))
         return
     if not profile:
-        raise missing_profile("PROFILE (or --unset)")
+        profile = choose_profile("PROFILE (or --unset)")
     found = session_for(profile, options_from(kwargs))
     variables = render.session_variables(found.credentials, found.profile, found.region)
     write_stdout(render.render(variables, render.variables_to_unset(variables), shell))
@@ -67,13 +68,14 @@ class ExecCommand(click.Command):
 
 
 @click.command("exec", cls=ExecCommand)
-@profile_argument()
+@profile_argument(required=False)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @session_options
-def exec_command(profile: str, command: tuple[str, ...], **kwargs: Unpack[SessionKwargs]) -> None:
+def exec_command(profile: str | None, command: tuple[str, ...], **kwargs: Unpack[SessionKwargs]) -> None:
     """Run COMMAND (default: $SHELL) with PROFILE's credentials; its exit status is assumer's."""
     from assumer.cli import process, render
 
+    profile = profile or choose_profile()
     found = session_for(profile, options_from(kwargs))
     variables = render.session_variables(found.credentials, found.profile, found.region)
     env = process.child_environment(os.environ, variables, render.variables_to_unset(variables))

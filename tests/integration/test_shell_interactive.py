@@ -8,18 +8,14 @@ when the next prompt is drawn, asking for a new MFA code in turn.
 
 from __future__ import annotations
 
-import os
-import pty
 import re
-import select
 import shutil
-import signal
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.tools.awsconfig import MFA_SERIAL
+from tests.tools.terminal import Terminal
 
 pytestmark = pytest.mark.integration
 
@@ -39,57 +35,6 @@ OPT_IN = {
     "zsh": "ASSUMER_AUTO_REFRESH=1; export ASSUMER_MIN_TTL=4000",
     "fish": "set -g ASSUMER_AUTO_REFRESH 1; set -gx ASSUMER_MIN_TTL 4000",
 }
-
-
-class Terminal:
-    """A program on a pseudo-terminal: type into it, wait for what it prints."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path) -> None:
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # the child: nothing but exec
-            try:
-                os.chdir(cwd)
-                os.execvpe(argv[0], argv, env)
-            finally:
-                os._exit(127)
-        self.seen = ""
-
-    def type(self, text: str) -> None:
-        os.write(self.fd, text.encode())
-
-    def expect(self, pattern: str, timeout: float = 30) -> str:
-        """Wait until ``pattern`` (a regex) appears; return the output up to its end."""
-        deadline = time.monotonic() + timeout
-        while True:
-            match = re.search(pattern, self.seen)
-            if match:
-                before, self.seen = self.seen[:match.end()], self.seen[match.end():]
-                return before
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {pattern!r} on the terminal within {timeout}s; it shows: {self.seen!r}")
-            ready, _, _ = select.select([self.fd], [], [], 0.2)
-            if ready:
-                try:
-                    data = os.read(self.fd, 65536)
-                except OSError:  # the program has gone
-                    data = b""
-                if not data:
-                    raise AssertionError(f"the terminal closed before {pattern!r}; it showed: {self.seen!r}")
-                self.seen += data.decode(errors="replace").replace("\r", "")
-
-    def close(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGHUP)
-        except ProcessLookupError:
-            pass
-        for _ in range(50):
-            if os.waitpid(self.pid, os.WNOHANG)[0]:
-                break
-            time.sleep(0.1)
-        else:
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        os.close(self.fd)
 
 
 def answer_mfa(terminal: Terminal, code: str) -> None:
