@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 # Below this many seconds left, botocore re-runs a credential_process on every
-# call, so caching for less would make every SDK call pay for an AssumeRole.
+# call (its advisory refresh window is 15 minutes), so caching for less would make
+# every SDK call pay for an AssumeRole. A shorter session is served on the renewal
+# rule instead (Credentials.is_fresh).
 DEFAULT_MIN_TTL = 900
 
 
@@ -49,6 +51,8 @@ class Credentials(NamedTuple):
     secret_access_key: str
     session_token: str | None = None
     expiration: datetime | None = None
+    # When it was obtained (kept with a cached session, never in credential_process output).
+    obtained: datetime | None = None
 
     def __repr__(self) -> str:  # never let a secret reach a log through repr()
         return (
@@ -63,9 +67,21 @@ class Credentials(NamedTuple):
             return float("inf")
         return (self.expiration - now).total_seconds()
 
+    def lifetime(self) -> float | None:
+        """Seconds from obtained to expiry, when both are known."""
+        if self.expiration is None or self.obtained is None:
+            return None
+        return (self.expiration - self.obtained).total_seconds()
+
     def is_fresh(self, now: datetime, min_ttl: float = DEFAULT_MIN_TTL) -> bool:
-        """True while more than ``min_ttl`` seconds are left."""
-        return self.seconds_left(now) > min_ttl
+        """The renewal rule: served while at least ``min(min_ttl, lifetime / 2)`` seconds are left.
+
+        A 900 s session is reused for 450 s even with the default 900 s minimum.
+        Without a known lifetime (a session cached by an older version), ``min_ttl``.
+        """
+        lifetime = self.lifetime()
+        threshold = min_ttl if lifetime is None else min(min_ttl, lifetime / 2)
+        return self.seconds_left(now) >= threshold
 
     def to_mapping(self) -> dict[str, str]:
         """AWS field names (an STS ``Credentials`` block), absent fields left out."""
@@ -77,8 +93,11 @@ class Credentials(NamedTuple):
         return data
 
     def to_json(self) -> str:
-        """Serialise for the keyring (AWS field names, so the entry is self-describing)."""
-        return json.dumps(self.to_mapping(), separators=(",", ":"))
+        """Serialise for the keyring (AWS field names, so the entry is self-describing; ``Obtained`` too)."""
+        data = self.to_mapping()
+        if self.obtained is not None:
+            data["Obtained"] = format_timestamp(self.obtained)
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Credentials:
@@ -98,6 +117,7 @@ class Credentials(NamedTuple):
         secret = data.get("SecretAccessKey")
         token = data.get("SessionToken")
         expiration = data.get("Expiration")
+        obtained = data.get("Obtained")
         if not isinstance(key_id, str) or not key_id or not isinstance(secret, str) or not secret:
             raise ValueError("AccessKeyId or SecretAccessKey missing")
         if token is not None and not isinstance(token, str):
@@ -108,7 +128,9 @@ class Credentials(NamedTuple):
             expiration = expiration.astimezone(timezone.utc)
         elif expiration is not None:
             raise ValueError("Expiration is not a timestamp")
-        return cls(key_id, secret, token or None, expiration)
+        if obtained is not None and not isinstance(obtained, str):
+            raise ValueError("Obtained is not a timestamp")
+        return cls(key_id, secret, token or None, expiration, parse_timestamp(obtained) if obtained else None)
 
     def secrets(self) -> tuple[str, ...]:
         """The values that must never reach argv, a log or a plain file."""

@@ -8,7 +8,7 @@
 #   assume                                show the profile in use and the minutes left
 #   assumer_prompt [FORMAT]               "PROFILE (42m)" for PS1; no process is started
 #   ASSUMER_AUTO_REFRESH=1                renew the session at the prompt once less than
-#                                         ASSUMER_MIN_TTL seconds (default 900) are left
+#                                         min(ASSUMER_MIN_TTL (default 900), half its lifetime) seconds are left
 #
 # OPTIONS are assumer's session options: --duration, --mfa-code, --refresh, --no-cache,
 # --region, --source-profile. The quoting of the values lives in `assumer env` alone;
@@ -179,7 +179,7 @@ assumer_prompt() {
 }
 
 # Opt-in renewal before each prompt (ASSUMER_AUTO_REFRESH=1): when less than
-# ASSUMER_MIN_TTL seconds are left, the last `assume` of this shell runs again, quietly
+# min(ASSUMER_MIN_TTL, half the session's lifetime) seconds are left, the last `assume` of this shell runs again, quietly
 # (or `assume "$ASSUMER_PROFILE"` when the session came from elsewhere); the keyring
 # cache serves it when another shell already renewed. At most one attempt
 # a minute, so a failure (offline, MFA not answered) does not slow every prompt.
@@ -192,9 +192,19 @@ __assumer_refresh_hook() {
 }
 
 __assumer_refresh_if_due() {
-    local __assumer_left __assumer_now __assumer_ttl=${ASSUMER_MIN_TTL-900} __assumer_rc=0
+    local __assumer_left __assumer_now __assumer_ttl=${ASSUMER_MIN_TTL-900} __assumer_half __assumer_rc=0
     case $__assumer_ttl in '' | *[!0-9]*) __assumer_ttl=900 ;; esac
     __assumer_seconds_left || return 0
+    # The renewal rule: renew below min(ASSUMER_MIN_TTL, lifetime / 2), lifetime = expiry - obtained.
+    case ${ASSUMER_OBTAINED-} in
+        '' | *[!0-9]*) ;;
+        *)
+            __assumer_half=$(((10#$ASSUMER_EXPIRATION - 10#$ASSUMER_OBTAINED) / 2))
+            if [ "$__assumer_half" -ge 0 ] && [ "$__assumer_half" -lt "$((10#$__assumer_ttl))" ]; then
+                __assumer_ttl=$__assumer_half
+            fi
+            ;;
+    esac
     [ "$__assumer_left" -lt "$((10#$__assumer_ttl))" ] || return 0
     __assumer_time
     case ${__ASSUMER_REFRESHED_AT-} in

@@ -9,7 +9,7 @@
 #   assumer_prompt [FORMAT]               "PROFILE (42m)" for fish_prompt; no process
 #                                         started (fish 3.5+; older ones run `date`)
 #   set -g ASSUMER_AUTO_REFRESH 1         renew the session at the prompt once less than
-#                                         ASSUMER_MIN_TTL seconds (default 900) are left
+#                                         min(ASSUMER_MIN_TTL (default 900), half its lifetime) seconds are left
 #
 # OPTIONS are assumer's session options: --duration, --mfa-code, --refresh, --no-cache,
 # --region, --source-profile. The quoting of the values lives in `assumer env` alone;
@@ -188,7 +188,7 @@ function assumer_prompt --description "The assumer profile and minutes left, for
 end
 
 # Opt-in renewal before each prompt (ASSUMER_AUTO_REFRESH=1): when less than
-# ASSUMER_MIN_TTL seconds are left, the last `assume` of this shell runs again, quietly
+# min(ASSUMER_MIN_TTL, half the session's lifetime) seconds are left, the last `assume` of this shell runs again, quietly
 # (or `assume $ASSUMER_PROFILE` when the session came from elsewhere); the keyring cache
 # serves it when another shell already renewed. At most one attempt a minute, so
 # a failure (offline, MFA not answered) does not slow every prompt.
@@ -200,6 +200,13 @@ function __assumer_refresh --on-event fish_prompt
         set ttl $ASSUMER_MIN_TTL
     end
     set -l left (__assumer_seconds_left); or return 0
+    # The renewal rule: renew below min(ASSUMER_MIN_TTL, lifetime / 2), lifetime = expiry - obtained.
+    if test (count $ASSUMER_OBTAINED) -eq 1; and string match -qr '^[0-9]+$' -- $ASSUMER_OBTAINED
+        set -l half (math --scale=0 "($ASSUMER_EXPIRATION - $ASSUMER_OBTAINED) / 2")
+        if test $half -ge 0 -a $half -lt $ttl
+            set ttl $half
+        end
+    end
     test $left -lt $ttl; or return 0
     set -l now (__assumer_time)
     if string match -qr '^[0-9]+$' -- "$__assumer_refreshed_at"

@@ -8,7 +8,7 @@
 #   assume                                show the profile in use and the minutes left
 #   assumer_prompt [FORMAT]               "PROFILE (42m)" for a prompt; no process is started
 #   ASSUMER_AUTO_REFRESH=1                renew the session at the prompt once less than
-#                                         ASSUMER_MIN_TTL seconds (default 900) are left
+#                                         min(ASSUMER_MIN_TTL (default 900), half its lifetime) seconds are left
 #
 # OPTIONS are assumer's session options: --duration, --mfa-code, --refresh, --no-cache,
 # --region, --source-profile. The quoting of the values lives in `assumer env` alone;
@@ -180,16 +180,21 @@ assumer_prompt() {
 }
 
 # Opt-in renewal before each prompt (ASSUMER_AUTO_REFRESH=1): when less than
-# ASSUMER_MIN_TTL seconds are left, the last `assume` of this shell runs again, quietly
+# min(ASSUMER_MIN_TTL, half the session's lifetime) seconds are left, the last `assume` of this shell runs again, quietly
 # (or `assume "$ASSUMER_PROFILE"` when the session came from elsewhere); the keyring
 # cache serves it when another shell already renewed. At most one attempt
 # a minute, so a failure (offline, MFA not answered) does not slow every prompt.
 __assumer_precmd() {
     emulate -L zsh
     [[ ${ASSUMER_AUTO_REFRESH-} == 1 && -n ${ASSUMER_PROFILE-} ]] || return 0
-    local REPLY ttl=${ASSUMER_MIN_TTL-900} rc=0
+    local REPLY ttl=${ASSUMER_MIN_TTL-900} rc=0 half
     [[ $ttl == <-> ]] || ttl=900
     __assumer_seconds_left || return 0
+    # The renewal rule: renew below min(ASSUMER_MIN_TTL, lifetime / 2), lifetime = expiry - obtained.
+    if [[ ${ASSUMER_OBTAINED-} == <-> ]]; then
+        half=$(( (10#$ASSUMER_EXPIRATION - 10#$ASSUMER_OBTAINED) / 2 ))
+        (( half < 0 || half >= 10#$ttl )) || ttl=$half
+    fi
     (( REPLY < 10#$ttl )) || return 0
     __assumer_time
     if [[ ${__ASSUMER_REFRESHED_AT-} == <-> ]] && (( REPLY - __ASSUMER_REFRESHED_AT < 60 )); then

@@ -1,9 +1,9 @@
 """AWS config and credentials files -> a resolved chain of roles.
 
 No network, no botocore: a cache hit pays only for reading the files. The reader
-splits a file into sections in one pass and parses a section's keys only when a
-profile in the chain asks for it, so a config with thousands of profiles costs
-little more than one with two (configparser parses every line up front).
+(:mod:`assumer.core.inifile`) reads them as botocore does and parses a section's keys
+only when a profile in the chain asks for it; :class:`AwsConfig` names the profiles
+and builds the chain botocore's AssumeRoleProvider would, root provider included.
 """
 
 from __future__ import annotations
@@ -13,7 +13,17 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
+# Re-exported: the rest of assumer and the tests import the reader from here.
+from assumer.core.inifile import IniFile as IniFile, Value as Value, shown_line as shown_line
 from assumer.errors import ConfigError
+
+# The profile providers botocore tries for a root profile, in its order (Source.provider).
+WEB_IDENTITY = "web_identity"
+SSO = "sso"
+CREDENTIALS_FILE = "credentials_file"
+LOGIN = "login"
+PROCESS = "process"
+CONFIG_FILE = "config_file"
 
 MIN_DURATION = 900
 MAX_DURATION = 43200
@@ -23,114 +33,19 @@ CHAINED_MAX_DURATION = 3600
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}\Z")  # \Z: no final newline
 _SESSION_NAME_BAD = re.compile(r"[^\w+=,.@-]")
-_SECTION = re.compile(r"^\[\s*([^\]]*?)\s*\]\s*$")
-_KEY_VALUE = re.compile(r"^([^=:\s][^=:]*?)\s*[=:]\s*(.*)$")
-
-
-_SECRET_LIKE = re.compile(r"[A-Za-z0-9/+=]{16,}")
-
-
-def shown_line(line: str) -> str:
-    """A malformed line as an error quotes it, key-shaped runs masked: it may hold a secret key."""
-    return _SECRET_LIKE.sub("***", line.strip())
-
-
-class Value(NamedTuple):
-    """A config value and where it came from, so errors can point at the line."""
-
-    text: str
-    path: str
-    line: int
-
-    @property
-    def where(self) -> str:
-        return f"{self.path}:{self.line}"
-
-
-class IniFile:
-    """A lazily parsed INI file in the dialect botocore reads (configparser, raw)."""
-
-    def __init__(self, path: str, text: str) -> None:
-        self.path = path
-        self._raw: dict[str, list[tuple[int, str]]] = {}
-        self._parsed: dict[str, dict[str, Value]] = {}
-        self._split(text)
-
-    @classmethod
-    def load(cls, path: str) -> IniFile:
-        """Read ``path``; a missing file is an empty one, an unreadable one an error."""
-        try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-        except FileNotFoundError:
-            text = ""
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read {path}: {exc}", hint="check the file's permissions and encoding") from None
-        return cls(path, text)
-
-    def _split(self, text: str) -> None:
-        current: list[tuple[int, str]] | None = None
-        for number, line in enumerate(text.splitlines(), 1):
-            if line.startswith("["):
-                match = _SECTION.match(line.rstrip())
-                if not match:
-                    raise ConfigError(
-                        f"{self.path}:{number}: malformed section header {shown_line(line)!r}",
-                        hint="a section header looks like [profile NAME]",
-                    )
-                # A repeated section merges into the first, as configparser(strict=False) does.
-                current = self._raw.setdefault(match.group(1), [])
-                continue
-            stripped = line.strip()
-            if not stripped or stripped[0] in "#;":
-                continue
-            if current is None:
-                raise ConfigError(
-                    f"{self.path}:{number}: a setting before any [section]",
-                    hint="put it under a [profile NAME] header",
-                )
-            current.append((number, line))
-
-    def sections(self) -> list[str]:
-        """Section names in file order."""
-        return list(self._raw)
-
-    def has_section(self, name: str) -> bool:
-        return name in self._raw
-
-    def section(self, name: str) -> dict[str, Value]:
-        """The keys of one section (nested sub-sections are kept as raw text)."""
-        parsed = self._parsed.get(name)
-        if parsed is None:
-            parsed = self._parsed[name] = self._parse(self._raw.get(name, []))
-        return parsed
-
-    def _parse(self, lines: list[tuple[int, str]]) -> dict[str, Value]:
-        values: dict[str, Value] = {}
-        last: str | None = None
-        for number, line in lines:
-            if line[:1].isspace() and last is not None:
-                # Continuation line (a nested block such as "s3 =\n  key = value").
-                prior = values[last]
-                values[last] = Value(f"{prior.text}\n{line.strip()}".strip(), prior.path, prior.line)
-                continue
-            match = _KEY_VALUE.match(line.strip())
-            if not match:
-                raise ConfigError(
-                    f"{self.path}:{number}: expected 'key = value', found {shown_line(line)!r}",
-                    hint="fix or comment out that line",
-                )
-            last = match.group(1).strip().lower()
-            values[last] = Value(match.group(2).strip(), self.path, number)
-        return values
+# shlex.split's words for a section name without quotes or backslashes (the common case).
+_WORDS = re.compile(r"[^ \t\r\n]+")
+# os.path.expandvars's pattern (posixpath._varprog).
+_VARIABLE = re.compile(r"\$(\w+|\{[^}]*\})", re.ASCII)
 
 
 class Source(NamedTuple):
     """The root of a chain: where the first set of credentials comes from.
 
-    ``kind`` is "profile" (keys stored with ``assumer add``, else what botocore
-    finds for that profile: static keys, credential_process, SSO) or
-    "environment" (``credential_source = Environment``).
+    ``kind`` is "profile" (keys stored with ``assumer add``, else what botocore's
+    profile providers find for that profile) or "environment"
+    (``credential_source = Environment``). ``provider`` names the profile provider
+    that answers (:meth:`AwsConfig.root_provider`), "" for none.
     """
 
     profile: str
@@ -138,6 +53,7 @@ class Source(NamedTuple):
     has_file_credentials: bool = False
     mfa_serial: str | None = None
     region: str | None = None
+    provider: str = ""
 
 
 class RoleSpec(NamedTuple):
@@ -173,13 +89,59 @@ class RoleSpec(NamedTuple):
 Link = RoleSpec | Source
 
 
+def _expand(path: str, env: Mapping[str, str]) -> str:
+    """``os.path.expandvars`` then ``expanduser``, as botocore expands both file paths, against ``env``."""
+
+    def variable(match: re.Match[str]) -> str:
+        name = match.group(1)
+        name = name[1:-1] if name.startswith("{") else name
+        return env.get(name, match.group(0))
+
+    if "$" in path:
+        path = _VARIABLE.sub(variable, path)
+    if path.startswith("~"):
+        head, sep, tail = path[1:].partition("/")
+        if not head and env.get("HOME"):
+            path = env["HOME"].rstrip("/") + "/" + tail if sep else env["HOME"]
+        else:
+            path = os.path.expanduser(path)
+    return path
+
+
 def config_paths(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
-    """The config and credentials file paths, honouring the AWS_* overrides."""
+    """The config and credentials file paths, as botocore finds them.
+
+    ``AWS_CONFIG_FILE`` / ``AWS_SHARED_CREDENTIALS_FILE`` when set (``$VAR`` and
+    ``~`` expanded; set but empty means no such file, as for botocore), else
+    ``~/.aws/config`` and ``~/.aws/credentials``.
+    """
     env = os.environ if environ is None else environ
-    home = env.get("HOME") or os.path.expanduser("~")
-    config = env.get("AWS_CONFIG_FILE") or os.path.join(home, ".aws", "config")
-    credentials = env.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.join(home, ".aws", "credentials")
-    return os.path.expanduser(config), os.path.expanduser(credentials)
+    config = env.get("AWS_CONFIG_FILE", "~/.aws/config")
+    credentials = env.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
+    return (_expand(config, env) if config else ""), (_expand(credentials, env) if credentials else "")
+
+
+def section_profile(section: str) -> str | None:
+    """The profile a config-file section defines, as botocore's build_profile_map reads it.
+
+    ``[default]``, or a section whose name starts with ``profile`` and splits
+    (shlex, so quotes group words) into exactly two words: ``[profile x]``,
+    ``[profile\\tx]``, ``[profile "my x"]``, even ``[profiles x]``.
+    """
+    if section == "default":
+        return "default"
+    if not section.startswith("profile"):
+        return None
+    if "'" in section or '"' in section or "\\" in section:
+        import shlex  # quoted names only: the common case needs no shlex
+
+        try:
+            words = shlex.split(section)
+        except ValueError:
+            return None
+    else:
+        words = _WORDS.findall(section)
+    return words[1] if len(words) == 2 else None
 
 
 class AwsConfig:
@@ -189,44 +151,53 @@ class AwsConfig:
         self.config = config
         self.credentials = credentials
         self._names: list[str] | None = None
+        self._profiles: dict[str, str] | None = None
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> AwsConfig:
         config_path, credentials_path = config_paths(environ)
         return cls(IniFile.load(config_path), IniFile.load(credentials_path))
 
+    def _config_profiles(self) -> dict[str, str]:
+        """Profile name -> the config-file section botocore takes it from (the last that names it)."""
+        if self._profiles is None:
+            profiles: dict[str, str] = {}
+            for section in self.config.sections():
+                name = section_profile(section)
+                if name is not None:
+                    profiles[name] = section
+            self._profiles = profiles
+        return self._profiles
+
     def profile_names(self) -> list[str]:
         """Every profile named in either file, config order first, without duplicates."""
         if self._names is None:
-            names: dict[str, None] = {}
-            for section in self.config.sections():
-                if section == "default":
-                    names["default"] = None
-                elif section.startswith(("profile ", "profile\t")):
-                    names[section[8:].strip()] = None
-            for section in self.credentials.sections():
-                names[section] = None
+            names = dict.fromkeys(self._config_profiles())
+            names.update(dict.fromkeys(self.credentials.sections()))
             self._names = list(names)
         return self._names
 
+    def config_section(self, profile: str) -> dict[str, Value]:
+        """The profile's keys in the config file alone (botocore's ConfigProvider reads these)."""
+        section = self._config_profiles().get(profile)
+        return self.config.section(section) if section is not None else {}
+
+    def credentials_section(self, profile: str) -> dict[str, Value]:
+        """The profile's keys in the credentials file alone (botocore's SharedCredentialProvider)."""
+        return self.credentials.section(profile) if self.credentials.has_section(profile) else {}
+
     def settings(self, profile: str) -> dict[str, Value]:
-        """The profile's keys from the config file, overlaid by the credentials file."""
-        merged: dict[str, Value] = {}
-        section = f"profile {profile}"
-        if self.config.has_section(section):
-            merged.update(self.config.section(section))
-        elif profile == "default" and self.config.has_section("default"):
-            merged.update(self.config.section("default"))
-        if self.credentials.has_section(profile):
-            merged.update(self.credentials.section(profile))
+        """The profile's keys from the config file, overlaid key by key by the credentials file.
+
+        botocore's ``session.full_config``: what role settings, credential_process,
+        SSO and web identity are read from.
+        """
+        merged = dict(self.config_section(profile))
+        merged.update(self.credentials_section(profile))
         return merged
 
     def exists(self, profile: str) -> bool:
-        return (
-            self.config.has_section(f"profile {profile}")
-            or (profile == "default" and self.config.has_section("default"))
-            or self.credentials.has_section(profile)
-        )
+        return profile in self._config_profiles() or self.credentials.has_section(profile)
 
     def unknown_profile(self, profile: str) -> ConfigError:
         """The error for a name that is in neither file, with the closest names."""
@@ -257,7 +228,7 @@ class AwsConfig:
                     hint="name the profile whose credentials assume it with --source-profile",
                 )
             _check_role_arn(name, "the command line")
-            source = self._resolve(source_profile, [])
+            source = self._resolve(source_profile, [], as_source=True)
             target: Link = RoleSpec(
                 profile=name, role_arn=name, source=source,
                 region=source.region, where="the command line",
@@ -271,38 +242,43 @@ class AwsConfig:
             target = self._resolve(name, [])
         return _apply_overrides(target, duration=duration, region=region)
 
-    def _resolve(self, profile: str, seen: list[str]) -> Link:
-        if profile in seen:
-            loop = " -> ".join([*seen, profile])
-            raise ConfigError(f"source_profile loop: {loop}", hint="make one profile in the loop hold credentials")
+    def _resolve(self, profile: str, visited: list[str], *, as_source: bool = False) -> Link:
+        """The chain botocore's AssumeRoleProvider builds for ``profile``.
+
+        A profile is a root (its credentials come from the profile providers) when
+        it has no ``role_arn``, when it has ``web_identity_token_file`` (the role is
+        then assumed with the web identity), or, as a source, when it has static
+        keys: botocore stops there even if it also has a ``role_arn``.
+        ``visited`` holds the profiles of the chain so far, target first.
+        """
         if not self.exists(profile):
-            if seen:
+            if visited:
                 raise ConfigError(
-                    f"profile {seen[-1]!r} names source_profile {profile!r}, which does not exist",
+                    f"profile {visited[-1]!r} names source_profile {profile!r}, which does not exist",
                     hint=f"define [profile {profile}] in {self.config.path}",
                 )
             raise self.unknown_profile(profile)
         settings = self.settings(profile)
-        role_arn = _text(settings, "role_arn")
-        region = _text(settings, "region")
-        if not role_arn:
-            return _root_source(profile, settings)
+        if (
+            "role_arn" not in settings
+            or "web_identity_token_file" in settings
+            or (as_source and _has_static_keys(settings))
+        ):
+            return self._root_source(profile, settings)
+        visited = visited or [profile]
+        role_arn = settings["role_arn"].text
         _check_role_arn(role_arn, settings["role_arn"].where)
-        source_name = _text(settings, "source_profile")
-        credential_source = _text(settings, "credential_source")
-        if source_name and credential_source:
+        source_name = _text(settings, "source_profile", empty=True)
+        credential_source = _text(settings, "credential_source", empty=True)
+        if source_name is not None and credential_source is not None:
             raise ConfigError(
                 f"profile {profile!r} sets both source_profile and credential_source",
                 hint="keep one of them",
             )
-        if credential_source:
+        if credential_source is not None:
             source: Link = _credential_source(profile, credential_source, settings["credential_source"].where)
-        elif source_name:
-            if source_name == profile:
-                # A profile may be its own source when it also holds the keys (AWS CLI allows it).
-                source = _root_source(profile, settings)
-            else:
-                source = self._resolve(source_name, [*seen, profile])
+        elif source_name is not None:
+            source = self._source(profile, source_name, visited)
         else:
             raise ConfigError(
                 f"profile {profile!r} has role_arn but no source_profile or credential_source",
@@ -323,14 +299,82 @@ class AwsConfig:
             external_id=_text(settings, "external_id"),
             session_name=session_name,
             source_identity=_text(settings, "source_identity"),
-            region=region,
+            region=_text(settings, "region"),
             where=settings["role_arn"].where,
         )
 
+    def _source(self, profile: str, source_name: str, visited: list[str]) -> Link:
+        """The link ``profile``'s source_profile resolves to (botocore's _validate_source_profile)."""
+        if not self.exists(source_name):
+            raise ConfigError(
+                f"profile {profile!r} names source_profile {source_name!r}, which does not exist",
+                hint=f"define [profile {source_name}] in {self.config.path}",
+            )
+        if source_name in visited:
+            # A profile may name itself when it holds the keys: they sign its own role.
+            if source_name != profile or not _has_static_keys(self.settings(source_name)):
+                loop = " -> ".join([*visited, source_name])
+                raise ConfigError(f"source_profile loop: {loop}",
+                                  hint="make one profile in the loop hold credentials")
+            return self._root_source(source_name, self.settings(source_name))
+        return self._resolve(source_name, [*visited, source_name], as_source=True)
 
-def _text(settings: Mapping[str, Value], key: str) -> str | None:
+    def _root_source(self, profile: str, settings: Mapping[str, Value]) -> Source:
+        """A root profile, with the provider botocore would take its credentials from."""
+        provider = self.root_provider(profile, settings)
+        return Source(
+            profile=profile,
+            kind="profile",
+            has_file_credentials=bool(provider),
+            mfa_serial=_text(settings, "mfa_serial"),
+            region=_text(settings, "region"),
+            provider=provider,
+        )
+
+    def root_provider(self, profile: str, settings: Mapping[str, Value] | None = None) -> str:
+        """Which of botocore's profile providers answers for a root ``profile``, in botocore's order.
+
+        web identity, SSO, the credentials file's keys, login, credential_process,
+        the config file's keys; "" when none would.
+        """
+        settings = self.settings(profile) if settings is None else settings
+        if "web_identity_token_file" in settings:
+            return WEB_IDENTITY
+        if "sso_role_name" in settings or "sso_account_id" in settings:
+            return SSO
+        if "aws_access_key_id" in self.credentials_section(profile):
+            return CREDENTIALS_FILE
+        if "login_session" in settings:
+            return LOGIN
+        if "credential_process" in settings:
+            return PROCESS
+        if "aws_access_key_id" in self.config_section(profile):
+            return CONFIG_FILE
+        return ""
+
+    def static_keys(self, profile: str, provider: str) -> tuple[str, str | None, str | None]:
+        """(key id, secret, token) from the one file that answers, as botocore takes them: a whole triple.
+
+        The token is ``aws_security_token`` if present, else ``aws_session_token``
+        (botocore's order); the secret may be missing (botocore then refuses the profile).
+        """
+        section = self.credentials_section(profile) if provider == CREDENTIALS_FILE else self.config_section(profile)
+        secret = section.get("aws_secret_access_key")
+        token = section.get("aws_security_token") or section.get("aws_session_token")
+        return section["aws_access_key_id"].text, secret.text if secret else None, token.text if token else None
+
+
+def _has_static_keys(settings: Mapping[str, Value]) -> bool:
+    """botocore's _has_static_credentials: either key named, whatever its value."""
+    return "aws_access_key_id" in settings or "aws_secret_access_key" in settings
+
+
+def _text(settings: Mapping[str, Value], key: str, *, empty: bool = False) -> str | None:
+    """A key's value; an empty value counts as absent unless ``empty`` (botocore tests presence)."""
     value = settings.get(key)
-    return value.text if value is not None and value.text else None
+    if value is None:
+        return None
+    return value.text if value.text or empty else None
 
 
 def _check_role_arn(arn: str, where: str) -> None:
@@ -374,22 +418,6 @@ def _credential_source(profile: str, value: str, where: str) -> Source:
     raise ConfigError(
         f"{where}: credential_source {value!r} is not supported by assumer",
         hint="use credential_source = Environment or a source_profile",
-    )
-
-
-def _root_source(profile: str, settings: Mapping[str, Value]) -> Source:
-    has_file_credentials = any(
-        key in settings
-        for key in (
-            "aws_access_key_id", "credential_process", "sso_session", "sso_start_url", "web_identity_token_file",
-        )
-    )
-    return Source(
-        profile=profile,
-        kind="profile",
-        has_file_credentials=has_file_credentials,
-        mfa_serial=_text(settings, "mfa_serial"),
-        region=_text(settings, "region"),
     )
 
 

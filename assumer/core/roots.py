@@ -1,23 +1,81 @@
 """The root of a chain: the first, long-term credentials.
 
-For ``credential_source = Environment``, the ``AWS_*`` variables. Otherwise, in
-order: keys stored with ``assumer add`` (keyring service ``assumer-keys``); static
-keys in the AWS files, read by assumer's own parser; anything else botocore can
-find for the profile (``credential_process``, SSO, web identity).
+For ``credential_source = Environment``, the ``AWS_*`` variables. Otherwise keys
+stored with ``assumer add`` (keyring service ``assumer-keys``), else the one
+provider botocore would take the profile's credentials from
+(:meth:`AwsConfig.root_provider`): static keys are read by assumer's own parser as
+a whole triple from the file that answers; web identity, SSO and
+credential_process go through botocore's own providers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 from assumer import logs
-from assumer.core.profiles import AwsConfig, Source
+from assumer.core.profiles import CONFIG_FILE, CREDENTIALS_FILE, LOGIN, AwsConfig, Link, RoleSpec, Source
 from assumer.credentials import Credentials
 from assumer.errors import ConfigError, KeyringError
 from assumer.store.backends import Store
 
 # What botocore finds for a profile name (the default imports boto3: only on a miss).
 ProfileCredentials = Callable[[str], Credentials]
+
+# The root profiles whose credential_process the assumer processes above this one are
+# running (a JSON list), handed to the process botocore starts: an ``assumer
+# credential-process`` that would run one of them again is a loop, refused at once.
+RESOLVING = "ASSUMER_RESOLVING"
+LOOP = "credential_process loop"
+
+
+def _resolving(environ: Mapping[str, str]) -> list[str]:
+    raw = environ.get(RESOLVING)
+    if not raw:
+        return []
+    try:
+        chain = json.loads(raw)
+    except ValueError:
+        return []
+    return [str(name) for name in chain] if isinstance(chain, list) else []
+
+
+def check_process_loop(target: Link, environ: Mapping[str, str]) -> None:
+    """Refuse, before any lock is taken, a chain whose root an assumer above us is already resolving.
+
+    ``credential_process = assumer credential-process a`` in profile ``a`` (directly,
+    or through other profiles) would otherwise start assumer again and again, each
+    waiting for the lock the one before it holds.
+    """
+    chain = _resolving(environ)
+    if not chain:
+        return
+    root = target
+    while isinstance(root, RoleSpec):
+        root = root.source
+    if root.profile in chain:
+        loop = " -> ".join([*chain, root.profile])
+        raise ConfigError(
+            f"{LOOP}: {loop} (the credential_process of profile {root.profile!r} runs assumer for a profile "
+            "whose credentials come from that same credential_process)",
+            hint=f"point the credential_process of {root.profile!r} at a tool that does not need it",
+        )
+
+
+@contextmanager
+def _resolving_root(profile: str) -> Iterator[None]:
+    """``ASSUMER_RESOLVING`` names ``profile`` too while botocore runs its root provider (and its process)."""
+    before = os.environ.get(RESOLVING)
+    os.environ[RESOLVING] = json.dumps([*_resolving(os.environ), profile])
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(RESOLVING, None)
+        else:
+            os.environ[RESOLVING] = before
 
 
 def own_session_in(environ: Mapping[str, str]) -> bool:
@@ -49,13 +107,14 @@ def root_credentials(
                     f"profile {source.profile!r} has neither role_arn nor credentials",
                     hint=f"store keys with 'assumer add {source.profile}', or add them to the AWS credentials file",
                 )
-            found = _static_keys(config, source.profile)
+            found = _static_keys(config, source)
         if found is None:
             if botocore_credentials is None:
                 from assumer.core import sts  # boto3: only when botocore has to find the keys
 
                 botocore_credentials = sts.profile_credentials
-            found = botocore_credentials(source.profile)
+            with _resolving_root(source.profile):
+                found = botocore_credentials(source.profile)
         credentials = found
     logs.register_secrets(credentials.secrets())
     return credentials
@@ -83,22 +142,28 @@ def _stored(source: Source, keys: Store) -> Credentials | None:
         ) from None
 
 
-def _static_keys(config: AwsConfig | None, profile: str) -> Credentials | None:
-    """Plain keys from the files, read by assumer's own parser.
+def _static_keys(config: AwsConfig | None, source: Source) -> Credentials | None:
+    """Static keys from the file that answers (None: botocore's own providers answer).
 
-    botocore reads ``[profile NAME]`` headers with shlex, so a name with a
-    quote, a backslash or a space is a profile assumer resolves and botocore
-    cannot find; reading static keys here serves those too. Anything else
-    (credential_process, SSO, web identity) is botocore's job.
+    botocore takes key id, secret and token together from the credentials file
+    when it names ``aws_access_key_id`` there, else (after SSO, login and
+    credential_process) from the config file: never a mix of the two.
     """
-    if config is None:
+    if source.provider == LOGIN:
+        raise ConfigError(
+            f"profile {source.profile!r} uses login_session, which assumer does not support",
+            hint="use an SSO profile, static keys or credential_process as the root",
+        )
+    if config is None or source.provider not in (CREDENTIALS_FILE, CONFIG_FILE):
         return None
-    settings = config.settings(profile)
-    key_id, secret = settings.get("aws_access_key_id"), settings.get("aws_secret_access_key")
-    if key_id is None or secret is None or not key_id.text or not secret.text:
-        return None
-    token = settings.get("aws_session_token")
-    return Credentials(key_id.text, secret.text, token.text if token and token.text else None)
+    key_id, secret, token = config.static_keys(source.profile, source.provider)
+    if not secret:
+        where = config.credentials.path if source.provider == CREDENTIALS_FILE else config.config.path
+        raise ConfigError(
+            f"profile {source.profile!r} has aws_access_key_id but no aws_secret_access_key in {where}",
+            hint="add the secret next to the key id (botocore refuses the profile too)",
+        )
+    return Credentials(key_id, secret, token or None)
 
 
 def _environment(source: Source, environ: Mapping[str, str]) -> Credentials:

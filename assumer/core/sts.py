@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Literal, overload
 
 from assumer import logs
 from assumer.core.profiles import shown_line
-from assumer.credentials import Credentials
+from assumer.credentials import Credentials, utcnow
 from assumer.errors import AssumerError, AuthError, ConfigError, NetworkError
 
 if TYPE_CHECKING:  # stubs only: boto3 and botocore are imported inside the functions
     from botocore.exceptions import ConfigParseError
     from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_iam import IAMClient
     from mypy_boto3_sts import STSClient
     from mypy_boto3_sts.type_defs import (
         AssumeRoleRequestTypeDef,
@@ -75,9 +76,16 @@ def client(
 ) -> ECRClient: ...
 
 
+@overload
 def client(
-    service: Literal["sts", "ecr"], credentials: Credentials | None, *, region: str | None, profile: str | None = None
-) -> STSClient | ECRClient:
+    service: Literal["iam"], credentials: Credentials | None, *, region: str | None, profile: str | None = None
+) -> IAMClient: ...
+
+
+def client(
+    service: Literal["sts", "ecr", "iam"], credentials: Credentials | None, *, region: str | None,
+    profile: str | None = None,
+) -> STSClient | ECRClient | IAMClient:
     """A boto3 client with assumer's time bounds; ``credentials`` None means the profile's own."""
     import boto3
     from botocore.config import Config
@@ -103,49 +111,73 @@ def client(
 
 
 def _readable_by_botocore(profile: str | None) -> str | None:
-    """``profile`` if botocore can find it, else None (its settings are then not applied).
+    """``profile`` if botocore knows it, else None (its settings are then not applied).
 
-    botocore splits ``[profile NAME]`` with shlex, so a NAME holding a quote, a
-    backslash or white space, which assumer's own parser accepts, is one
-    botocore never finds; naming it would fail the whole client.
+    assumer reads the files as botocore does, so every profile it resolves is one
+    botocore finds; a role ARN given on the command line is not a profile.
     """
-    import shlex
-
-    if profile is None:
+    if profile is None or profile.startswith("arn:"):
         return None
-    try:
-        readable = shlex.split(f"profile {profile}") == ["profile", profile]
-    except ValueError:
-        readable = False
-    return profile if readable or profile == "default" else None
+    return profile
 
 
 def profile_credentials(profile: str) -> Credentials:
-    """What botocore finds for ``profile``: static keys, credential_process, SSO, web identity."""
-    import botocore.exceptions
-    import botocore.session
+    """What botocore's profile providers find for a root ``profile``: web identity, SSO, credential_process.
 
+    The providers botocore's AssumeRoleProvider consults for a source profile
+    (``ProfileProviderBuilder``, environment variables off), not the whole
+    chain: a root's own ``role_arn`` is never assumed here. Refreshable
+    credentials are frozen inside the ``try``, so an SSO token that is missing
+    or expired is reported as such, not as an internal error.
+    """
+    import botocore.credentials
+    import botocore.session
+    from botocore.config import Config
+
+    connect_timeout, read_timeout, attempts = time_bounds()
     try:
         session = botocore.session.Session(profile=profile)
-        found = session.get_credentials()
-    except botocore.exceptions.BotoCoreError as exc:
-        raise translate(exc, action=f"reading the credentials of profile {profile!r}", profile=profile) from None
-    if found is None:
-        raise ConfigError(
-            f"profile {profile!r} has neither role_arn nor credentials",
-            hint=f"store keys with 'assumer add {profile}', or add them to the AWS credentials file",
-        )
-    frozen = found.get_frozen_credentials()
-    if frozen.access_key is None or frozen.secret_key is None:  # typed optional; botocore always sets both
+        # The time bounds of assumer's own calls, for the SSO portal and web identity's STS call too.
+        session.set_default_client_config(Config(connect_timeout=connect_timeout, read_timeout=read_timeout,
+                                                 retries={"total_max_attempts": attempts, "mode": "standard"}))
+        region = session.get_config_variable("region") or FALLBACK_REGION
+        providers = botocore.credentials.ProfileProviderBuilder(session, region_name=region).providers(
+            profile_name=profile, disable_env_vars=True)
+        found = botocore.credentials.CredentialResolver(providers).load_credentials()
+        frozen = found.get_frozen_credentials() if found is not None else None
+    except Exception as exc:  # noqa: BLE001 - botocore's errors are translated; translate() re-raises the rest
+        raise _root_error(exc, profile) from None
+    if frozen is None or frozen.access_key is None or frozen.secret_key is None:
         raise ConfigError(
             f"profile {profile!r} has neither role_arn nor credentials",
             hint=f"store keys with 'assumer add {profile}', or add them to the AWS credentials file",
         )
     expiry = getattr(found, "_expiry_time", None)
-    credentials = Credentials(frozen.access_key, frozen.secret_key, frozen.token, expiry)
+    credentials = Credentials(frozen.access_key, frozen.secret_key, frozen.token, expiry, obtained=utcnow())
     for secret in credentials.secrets():
         logs.register_secret(secret)
     return credentials
+
+
+def _root_error(exc: Exception, profile: str) -> AssumerError:
+    """A root provider's failure as one line; SSO failures name ``aws sso login``."""
+    import botocore.exceptions as bex
+
+    login = f"run 'aws sso login --profile {profile}'"
+    loop = str(exc).find("credential_process loop")
+    if isinstance(exc, bex.CredentialRetrievalError) and loop >= 0:  # an assumer below us refused a loop
+        return ConfigError(str(exc)[loop:].splitlines()[0].strip())
+    if isinstance(exc, (bex.SSOError, bex.TokenRetrievalError)):  # missing, expired, refused or not refreshed
+        return AuthError(f"profile {profile!r}: the SSO session is missing or has expired", hint=login)
+    if (isinstance(exc, bex.ClientError) and exc.operation_name in ("GetRoleCredentials", "CreateToken")
+            and exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (400, 401, 403)):
+        return AuthError(f"profile {profile!r}: the SSO portal refused the token "
+                         f"({exc.response.get('Error', {}).get('Code', '?')})", hint=login)
+    if isinstance(exc, (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError,
+                        bex.ConnectionClosedError)):
+        return NetworkError(f"reading the credentials of profile {profile!r}: cannot reach the endpoint ({exc})",
+                            hint="check the network and the SSO or STS endpoint (AWS_ENDPOINT_URL_*)")
+    return translate(exc, action=f"reading the credentials of profile {profile!r}", profile=profile)
 
 
 def assume_role(
@@ -210,7 +242,7 @@ def caller_identity(credentials: Credentials, *, region: str | None, profile: st
 
 
 def _credentials(response: AssumeRoleResponseTypeDef | GetSessionTokenResponseTypeDef) -> Credentials:
-    credentials = Credentials.from_mapping(response["Credentials"])
+    credentials = Credentials.from_mapping(response["Credentials"])._replace(obtained=utcnow())
     for secret in credentials.secrets():
         logs.register_secret(secret)
     return credentials

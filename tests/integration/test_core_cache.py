@@ -94,7 +94,10 @@ def test_remove_of_unknown_keys_fails(aws_home: AwsHome) -> None:
     assert "never-added" in result.stderr
 
 
-def test_min_ttl_above_the_session_lifetime_forces_refresh(aws_home: AwsHome) -> None:
+def test_min_ttl_above_the_session_lifetime_warns_and_the_renewal_rule_serves_half(aws_home: AwsHome) -> None:
+    """Issue 10: min(ASSUMER_MIN_TTL, lifetime / 2): a fresh 900 s session is served, with one warning."""
     session(aws_home, "r", "--duration", "900")
-    session(aws_home, "r", "--duration", "900", env_extra={"ASSUMER_MIN_TTL": "1000"})
-    assert aws_home.proxy.count("AssumeRole") == 2
+    result = aws_home.run(["env", "r", "--duration", "900", "--shell", "json"], env_extra={"ASSUMER_MIN_TTL": "1000"})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("ASSUMER_MIN_TTL=1000 is not shorter than this session's lifetime") == 1
+    assert aws_home.proxy.count("AssumeRole") == 1

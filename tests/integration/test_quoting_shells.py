@@ -7,8 +7,8 @@ against moto, its output evaluated with ``eval "$(assumer env P)"``, the unquote
 name must come back exactly in ASSUMER_PROFILE, the exported keys must work with the
 AWS CLI, and no injected command may run (sentinel files).
 
-Names with white space and quotes are included: botocore splits a ``[profile NAME]``
-header with shlex and cannot load them, but assumer reads its files itself.
+Names with white space and quotes are included, quoted in the header as botocore reads
+it (shlex): ``[profile "a b'c\\"d"]``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def hostile_names(sentinel: Path) -> list[str]:
     return [
         f"$(touch${{IFS}}{s}1)`touch${{IFS}}{s}2`;touch${{IFS}}{s}3&&x|touch${{IFS}}{s}4>y",
         f"(touch${{IFS}}{s}5)", "=ls", "a:=ls", "~root", "*", "-x", "$HOME", "é中😀", "{a,b}#x!!%1",
-        # White space and quotes: botocore cannot load such a [profile NAME], assumer can.
+        # White space and quotes: written [profile "..."], as botocore (and so assumer) reads them.
         f"a b'c\"d $(touch {s}6); touch {s}7 #", "it's \\ `touch {s}8`",
         # Writes PWNED, PWNED2 or w into the working directory if it ever runs.
         "evil$(touch${IFS}PWNED)`touch${IFS}PWNED2`;x&y|z>w",

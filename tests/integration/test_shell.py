@@ -102,9 +102,16 @@ HOOK = {"bash": "__assumer_refresh_hook\n", "zsh": "__assumer_precmd\n", "fish":
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_refresh_at_the_prompt_renews_the_session(aws_home, tmp_path: Path, shell: str) -> None:
-    """A minimum lifetime above the session's: the prompt hook assumes the role again."""
-    setter = ("set -g ASSUMER_AUTO_REFRESH 1; set -gx ASSUMER_MIN_TTL 4000\n" if shell == "fish"
-              else "ASSUMER_AUTO_REFRESH=1; export ASSUMER_MIN_TTL=4000\n")
+    """A session the renewal rule says is due (100 s left of an hour): the prompt hook assumes the role again.
+
+    The shell's session is made to look due by its variables; the cached one is cleared,
+    so that the renewal makes a new session.
+    """
+    due = ("set -l n (date +%s); set -gx ASSUMER_OBTAINED (math $n - 3500); "
+           "set -gx ASSUMER_EXPIRATION (math $n + 100)\n" if shell == "fish"
+           else "n=$(date +%s); ASSUMER_OBTAINED=$((n - 3500)); ASSUMER_EXPIRATION=$((n + 100))\n")
+    setter = (due + "assumer clear r >/dev/null 2>&1\n"
+              + ("set -g ASSUMER_AUTO_REFRESH 1\n" if shell == "fish" else "ASSUMER_AUTO_REFRESH=1\n"))
     body = ("assume r --region eu-west-1\n" + save(shell, "AWS_ACCESS_KEY_ID", tmp_path / "before")
             + setter + HOOK[shell] + save(shell, "AWS_ACCESS_KEY_ID", tmp_path / "after")
             + CALLER_ARN + 'echo "$AWS_REGION"\n')
@@ -332,3 +339,12 @@ def test_shell_init_prints_the_shipped_script(aws_home, shell: str) -> None:
     result = aws_home.run(["shell-init", shell])
     assert result.returncode == 0, result.stderr
     assert result.stdout == (Path(__file__).resolve().parents[2] / "shell" / f"assumer.{shell}").read_text()
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_the_prompt_hook_leaves_a_short_session_alone_for_half_its_life(aws_home, shell: str) -> None:
+    """A fresh 900 s session with ASSUMER_MIN_TTL at its default (900): not due until 450 s are left."""
+    setter = "set -g ASSUMER_AUTO_REFRESH 1\n" if shell == "fish" else "ASSUMER_AUTO_REFRESH=1\n"
+    result = run(aws_home, shell, "assume r --duration 900\n" + setter + HOOK[shell] + HOOK[shell])
+    assert result.returncode == 0, result.stderr
+    assert aws_home.proxy.count("AssumeRole") == 1

@@ -391,6 +391,22 @@ def test_refresh_waits_for_the_minimum_lifetime(run: Run) -> None:
     assert len(run.calls()) == 2  # ASSUMER_MIN_TTL is honoured
 
 
+@pytest.mark.parametrize(("lifetime", "left", "renewed"), [
+    (900, 460, False),  # a 900 s session is served while 450 s are left (issue 10's renewal rule)
+    (900, 440, True),
+    (3600, 1000, False),  # a long one is renewed below ASSUMER_MIN_TTL (900) as before
+    (3600, 880, True),
+])
+def test_refresh_follows_the_renewal_rule(run: Run, lifetime: int, left: int, renewed: bool) -> None:
+    """min(ASSUMER_MIN_TTL, lifetime / 2), lifetime from ASSUMER_OBTAINED, as Credentials.is_fresh decides."""
+    variables = session("r", expires_in=left)
+    variables["ASSUMER_OBTAINED"] = str(int(variables["ASSUMER_EXPIRATION"]) - lifetime)
+    run.prints(variables)
+    result = run("assume r\n" + set_var(run.shell, "ASSUMER_AUTO_REFRESH", "1") + hook_call(run.shell))
+    assert result.returncode == 0, result.stderr
+    assert len(run.calls()) == (2 if renewed else 1)
+
+
 def test_refresh_failure_says_so_once_and_keeps_the_session(run: Run) -> None:
     run.prints(session("r", expires_in=100))
     fail = "set -gx STUB_RC 6\n" if run.shell == "fish" else "export STUB_RC=6\n"

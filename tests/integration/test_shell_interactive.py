@@ -30,10 +30,15 @@ INIT = {
     "fish": "assumer shell-init fish | source; function fish_prompt; echo -n 'READY> '; end",
 }
 PROMPT = r"READY> "
+# Opting in with the shell's session made to look due by the renewal rule (100 s left of
+# an hour), the cached one cleared, so that the next prompt makes a new session.
+_DUE = "n=$(date +%s); ASSUMER_OBTAINED=$((n - 3500)); ASSUMER_EXPIRATION=$((n + 100)); "
+_CLEAR = "assumer clear rmfa >/dev/null 2>&1; "
 OPT_IN = {
-    "bash": "ASSUMER_AUTO_REFRESH=1; export ASSUMER_MIN_TTL=4000",
-    "zsh": "ASSUMER_AUTO_REFRESH=1; export ASSUMER_MIN_TTL=4000",
-    "fish": "set -g ASSUMER_AUTO_REFRESH 1; set -gx ASSUMER_MIN_TTL 4000",
+    "bash": _DUE + _CLEAR + "ASSUMER_AUTO_REFRESH=1",
+    "zsh": _DUE + _CLEAR + "ASSUMER_AUTO_REFRESH=1",
+    "fish": ("set -g n (date +%s); set -gx ASSUMER_OBTAINED (math $n - 3500); "
+             "set -gx ASSUMER_EXPIRATION (math $n + 100); " + _CLEAR + "set -g ASSUMER_AUTO_REFRESH 1"),
 }
 
 
@@ -67,8 +72,8 @@ def test_mfa_prompt_and_refresh_at_the_prompt_on_a_terminal(aws_home, shell: str
         assert [p["TokenCode"] for p in aws_home.proxy.params("AssumeRole")] == ["123456"]
         terminal.expect(PROMPT)
 
-        # Opting in with a minimum lifetime above the session's: the next prompt renews it,
-        # and the MFA prompt comes back (the code is never remembered).
+        # Opting in with a session that is due: the next prompt renews it, and the MFA
+        # prompt comes back (the code is never remembered).
         terminal.type(OPT_IN[shell] + "\n")
         answer_mfa(terminal, "654321")
         terminal.type("echo Q=$ASSUMER_PROFILE-K=$AWS_ACCESS_KEY_ID\n")

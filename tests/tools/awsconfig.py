@@ -14,6 +14,17 @@ ROLE_R2 = role_arn("R2")
 MFA_SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/U"
 
 
+def profile_header(name: str) -> str:
+    """``[profile NAME]``, NAME in double quotes when it holds white space, a quote or a backslash.
+
+    botocore (and assumer, which reads the files as botocore does) splits the header
+    as a shell would (shlex): quoted, any such name is one word.
+    """
+    if any(c in name for c in " \t\r\n'\"\\"):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"[profile {name}]"
+
+
 def role_profile(name: str, *lines: str, role: str = ROLE_R, source: str | None = "u",
                  region: str | None = REGION) -> str:
     """``[profile NAME]`` assuming ``role`` from ``source`` (none: no source_profile), then ``lines``."""
@@ -22,7 +33,7 @@ def role_profile(name: str, *lines: str, role: str = ROLE_R, source: str | None 
         body.append(f"source_profile = {source}")
     if region is not None:
         body.append(f"region = {region}")
-    return f"[profile {name}]\n" + "\n".join([*body, *lines]) + "\n"
+    return profile_header(name) + "\n" + "\n".join([*body, *lines]) + "\n"
 
 
 def standard_config(role_r: str = ROLE_R, role_r2: str = ROLE_R2, region: str = REGION) -> str:

@@ -145,3 +145,25 @@ def test_real_config_path_not_a_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         IniFile.load(str(tmp_path))
     assert str(tmp_path) in info.value.message
+
+
+class _LineByLine(IniFile):
+    """The reader without its fast path: every file through the line-by-line scan."""
+
+    def _fast_scan(self, text: str) -> bool:
+        return False
+
+
+def _reading(make: type[IniFile], text: str) -> object:
+    try:
+        ini = make("/c/config", text)
+        return [(name, ini.section(name)) for name in ini.sections()]
+    except ConfigError as exc:
+        return exc.message
+
+
+@FUZZ
+@given(text=files)
+def test_the_fast_path_reads_every_file_as_the_line_by_line_scan(text: str) -> None:
+    """Same sections, keys, values and line numbers, or the same error, whichever path reads the file."""
+    assert _reading(IniFile, text) == _reading(_LineByLine, text)

@@ -38,3 +38,25 @@ def test_timestamps_with_offsets_and_z() -> None:
 def test_repr_hides_secrets() -> None:
     text = repr(Credentials("AKID", "very-secret", "very-token", NOW))
     assert "very-secret" not in text and "very-token" not in text
+
+
+def test_renewal_rule_serves_a_short_session_for_half_its_lifetime() -> None:
+    """Issue 10: min(ASSUMER_MIN_TTL, lifetime / 2); a 900 s session is reused for 450 s, not never."""
+    creds = Credentials("A", "s", "t", NOW + timedelta(seconds=900), obtained=NOW)
+    assert creds.lifetime() == 900
+    assert creds.is_fresh(NOW, 900)
+    assert creds.is_fresh(NOW + timedelta(seconds=450), 900)
+    assert not creds.is_fresh(NOW + timedelta(seconds=451), 900)
+    # A long session keeps the minimum: renewed once fewer than 900 s are left.
+    long = Credentials("A", "s", "t", NOW + timedelta(hours=1), obtained=NOW)
+    assert long.is_fresh(NOW + timedelta(seconds=2700), 900)
+    assert not long.is_fresh(NOW + timedelta(seconds=2701), 900)
+
+
+def test_obtained_is_kept_in_the_cache_entry_but_not_in_the_aws_mapping() -> None:
+    creds = Credentials("AKID", "secret", "token", NOW + timedelta(hours=1), obtained=NOW)
+    assert Credentials.from_json(creds.to_json()) == creds
+    assert "Obtained" not in creds.to_mapping()  # credential_process output never grows a field
+    assert Credentials.from_json(creds._replace(obtained=None).to_json()).obtained is None
+    with pytest.raises(ValueError):
+        Credentials.from_json('{"AccessKeyId":"A","SecretAccessKey":"s","Obtained":5}')
