@@ -32,14 +32,27 @@ def lock_dir() -> Path:
     """A private (0700) directory for lock files: ``$XDG_RUNTIME_DIR/assumer``, else under the cache dir.
 
     Refuses a directory that is a symlink, not ours, or open to others, since a
-    lock file there could be swapped by another user.
+    lock file there could be swapped by another user. When ``$XDG_RUNTIME_DIR`` is
+    shared and someone else made ``assumer`` there first, that is said once and the
+    directory under the cache dir is used; only when both are unsafe is it an error.
     """
+    fallback = _xdg("XDG_CACHE_HOME", "~/.cache") / "assumer" / "locks"
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and os.path.isdir(runtime):
-        path = Path(runtime) / "assumer"
-    else:
-        path = _xdg("XDG_CACHE_HOME", "~/.cache") / "assumer" / "locks"
-    return private_dir(path)
+    if not runtime or not os.path.isdir(runtime):
+        return private_dir(fallback)
+    try:
+        return private_dir(Path(runtime) / "assumer")
+    except ConfigError as first:
+        unsafe = first.message
+    try:
+        path = private_dir(fallback)
+    except ConfigError as second:
+        raise ConfigError(f"no safe directory for lock files: {unsafe}; {second.message}",
+                          hint="remove them, or make them directories of yours with mode 0700") from None
+    from assumer import ui  # only on this detour: a cache hit takes no lock
+
+    ui.warn(f"{unsafe}; using {path} for lock files instead")
+    return path
 
 
 def private_dir(path: Path) -> Path:

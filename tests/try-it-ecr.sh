@@ -4,7 +4,9 @@
 # 127.0.0.1 a TLS registry whose only login is moto's ECR token and a podman
 # service that the docker CLI (or podman itself) drives, then shows `assumer policy`,
 # ecr-push (timed), the credential helper with skopeo, that no file holds the
-# registry password, and last ecr-login (whose login the engine keeps).
+# registry password, and last ecr-login (whose login the engine keeps). The test
+# registry is not ECR, so every command that sends it the token names
+# --allow-non-ecr-registry, as a user of a mirror or an emulator would.
 
 ecr_missing=()
 for tool in podman docker-registry htpasswd openssl skopeo; do
@@ -30,24 +32,24 @@ else
     echo "registry: https://$REGISTRY (TLS, htpasswd: AWS / moto's token); engine: $ENGINE via $DOCKER_HOST"
 
     heading "assumer ecr-push r localhost/app:latest --tag v1   (credentials scoped to this push)"
-    printf '$ %s\n' "assumer ecr-push r localhost/app:latest --registry $REGISTRY --tag v1 --engine $ENGINE"
-    time (assumer ecr-push r localhost/app:latest --registry "$REGISTRY" --tag v1 --engine "$ENGINE" \
+    printf '$ %s\n' "assumer ecr-push r localhost/app:latest --registry $REGISTRY --allow-non-ecr-registry --tag v1 --engine $ENGINE"
+    time (assumer ecr-push r localhost/app:latest --registry "$REGISTRY" --allow-non-ecr-registry --tag v1 --engine "$ENGINE" \
         2> "$WORK/push.err" > "$WORK/push.out") || { cat "$WORK/push.err" >&2; exit 1; }
     echo "stdout: $(cat "$WORK/push.out")"
 
     heading "again with a real token expiry (moto's expired in 2015): the token is cached, no AWS call"
     python -c 'import sys; from tests.tools.recording_proxy import ProxyClient
 ProxyClient(sys.argv[1]).set_ecr_expiry(12 * 3600)' "$PROXY_URL"
-    assumer ecr-push r localhost/app:latest --registry "$REGISTRY" --tag v2 --engine "$ENGINE" >/dev/null 2>&1
+    assumer ecr-push r localhost/app:latest --registry "$REGISTRY" --allow-non-ecr-registry --tag v2 --engine "$ENGINE" >/dev/null 2>&1
     before=$(proxy_count GetAuthorizationToken)
-    printf '$ %s\n' "assumer ecr-push r localhost/app:latest --registry $REGISTRY --tag v3 --engine $ENGINE"
-    time (assumer ecr-push r localhost/app:latest --registry "$REGISTRY" --tag v3 --engine "$ENGINE" 2>/dev/null)
+    printf '$ %s\n' "assumer ecr-push r localhost/app:latest --registry $REGISTRY --allow-non-ecr-registry --tag v3 --engine $ENGINE"
+    time (assumer ecr-push r localhost/app:latest --registry "$REGISTRY" --allow-non-ecr-registry --tag v3 --engine "$ENGINE" 2>/dev/null)
     after=$(proxy_count GetAuthorizationToken)
     echo "GetAuthorizationToken calls: $before before, $after after the push"
     [ "$before" = "$after" ] || { say "the token was not served from the keyring"; exit 1; }
 
     heading "docker-credential-assumer for other clients: ecr-helper configure, then skopeo"
-    show assumer ecr-helper configure r --registry "$REGISTRY"
+    show assumer ecr-helper configure r --registry "$REGISTRY" --allow-non-ecr-registry
     show skopeo list-tags "docker://$REGISTRY/app"
 
     heading "no file under \$HOME or $WORK holds the registry password (plain or base64)"
@@ -58,8 +60,8 @@ ProxyClient(sys.argv[1]).set_ecr_expiry(12 * 3600)' "$PROXY_URL"
     fi
     echo "none"
 
-    heading "assumer ecr-login r --registry $REGISTRY   (password on the engine's stdin)"
-    show assumer ecr-login r --registry "$REGISTRY" --engine "$ENGINE"
+    heading "assumer ecr-login r --registry $REGISTRY --allow-non-ecr-registry   (password on the engine's stdin)"
+    show assumer ecr-login r --registry "$REGISTRY" --allow-non-ecr-registry --engine "$ENGINE"
     # The helper configured above takes docker's login (its 'store' keeps nothing); without
     # it, the engine keeps the login in its own config, as 'docker login' always does.
     if grep -rlF -e "$password" -e "$encoded" "$HOME" 2>/dev/null | grep -v '/.local/share/keyrings/'; then

@@ -71,14 +71,16 @@ def serve(argv: list[str], *, environ: Mapping[str, str] | None = None, out: Tex
 def _cached_output(command: str, profile: str, shell: str | None, env: Mapping[str, str]) -> str | None:
     from assumer.cli import render
     from assumer.core.cachekey import session_key
+    from assumer.core.profiles import AwsConfig
     from assumer.core.session import SessionOptions, resolve
     from assumer.credentials import Credentials, utcnow
     from assumer.store import secretservice
     from assumer.store.backends import SESSION_SERVICE
     from assumer.store.cache import min_ttl
 
-    target = resolve(profile, SessionOptions(), environ=env)
-    key = session_key(target, environ=env)
+    config = AwsConfig.load(env)
+    target = resolve(profile, SessionOptions(), config=config, environ=env)
+    key = session_key(target, environ=env, config=config)
     try:
         stored = secretservice.get_password(SESSION_SERVICE, key)
     except secretservice.Fallback:

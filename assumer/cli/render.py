@@ -1,10 +1,11 @@
 """Pure rendering: a session's variables -> text for bash, zsh, fish, PowerShell, dotenv, JSON.
 
 Every value is quoted for its target so that no value, however hostile, can run
-code. bash/zsh output also survives the unquoted form users type,
-``eval $(assumer env r)``: the command substitution is then split on white space
-and globbed before eval joins the words with single spaces, so each statement
-ends in ``;`` and no value carries raw white space or a glob character.
+code; dotenv, which has no quoting all its readers agree on, refuses such values.
+bash/zsh output also survives the unquoted form users type, ``eval $(assumer env r)``:
+the command substitution is then split on white space and globbed before eval joins
+the words with single spaces, so each statement ends in ``;`` and no value carries
+raw white space or a glob character.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from assumer.credentials import Credentials, format_timestamp
+from assumer.errors import ConfigError
 
 SHELLS = ("bash", "zsh", "fish", "powershell", "dotenv", "json")
 
@@ -25,7 +27,8 @@ CREDENTIAL_VARIABLES = (
 )
 # ASSUMER_KEY_ID records which AWS_ACCESS_KEY_ID assumer itself exported, so the
 # next assume can tell its own session from keys the user exported by hand.
-MARKER_VARIABLES = ("ASSUMER_PROFILE", "ASSUMER_EXPIRATION", "ASSUMER_KEY_ID")
+# ASSUMER_OBTAINED (epoch seconds) lets the prompt hook apply the renewal rule (Credentials.is_fresh).
+MARKER_VARIABLES = ("ASSUMER_PROFILE", "ASSUMER_EXPIRATION", "ASSUMER_OBTAINED", "ASSUMER_KEY_ID")
 REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 # Removed on every assume: a profile variable would make SDKs ignore the keys.
 PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
@@ -34,6 +37,9 @@ ALL_VARIABLES = CREDENTIAL_VARIABLES + REGION_VARIABLES + MARKER_VARIABLES + PRO
 # \Z, not $: "$" also matches before a final newline, which would let "x\n" go out unquoted.
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 _POSIX_SAFE = re.compile(r"^[A-Za-z0-9_.,:/@%+=-]+\Z")
+# What every dotenv reader takes literally when unquoted (see dotenv_value); compiled on first
+# use by re's own cache, not on every cache hit.
+_DOTENV_SAFE = r"[A-Za-z0-9_./:+=@,-]*"
 
 
 def default_shell(environ: Mapping[str, str]) -> str:
@@ -58,6 +64,8 @@ def session_variables(credentials: Credentials, profile: str, region: str | None
     variables["ASSUMER_PROFILE"] = profile
     if credentials.expiration is not None:
         variables["ASSUMER_EXPIRATION"] = str(int(credentials.expiration.timestamp()))
+        if credentials.obtained is not None:
+            variables["ASSUMER_OBTAINED"] = str(int(credentials.obtained.timestamp()))
     variables["ASSUMER_KEY_ID"] = credentials.access_key_id
     return variables
 
@@ -120,14 +128,24 @@ def quote_powershell(value: str) -> str:
     return "'" + "".join(c + c if c in _PS_QUOTES else c for c in value) + "'"
 
 
-def quote_dotenv(value: str) -> str:
-    """``KEY=value`` as docker --env-file and python-dotenv read it; double quotes when needed."""
-    if _POSIX_SAFE.match(value):
+def dotenv_value(name: str, value: str) -> str:
+    """``value`` as it goes after ``NAME=`` in a dotenv file: bare, or refused.
+
+    No quoting means the same to all of its readers: docker and podman
+    ``--env-file`` keep quotes and backslashes literally, python-dotenv strips
+    quotes and expands ``${...}``, and ``set -a; . .env`` runs ``$(...)`` and
+    backticks. A bare value of ``[A-Za-z0-9_./:+=@,-]`` reads the same in all three
+    (AWS keys, tokens, regions and timestamps are made of these), so anything else
+    is refused rather than written in a form some reader gets wrong.
+    """
+    if re.fullmatch(_DOTENV_SAFE, value):
         return value
-    escaped = (
-        value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("\n", "\\n").replace("\r", "\\r")
+    # The value itself is not quoted: it may be part of a secret.
+    raise ConfigError(
+        f"--shell dotenv cannot write {name}: its value holds a character outside [A-Za-z0-9_./:+=@,-], "
+        "which docker/podman --env-file, python-dotenv and 'set -a; . .env' read differently",
+        hint="use --shell json, or 'assumer exec' to hand the variables to the program",
     )
-    return f'"{escaped}"'
 
 
 def _check_names(names: Iterable[str]) -> None:
@@ -152,7 +170,7 @@ def render(variables: Mapping[str, str], unset: Iterable[str], shell: str) -> st
         lines = [f"Remove-Item Env:{name} -ErrorAction SilentlyContinue" for name in unset]
         lines += [f"$Env:{name} = {quote_powershell(value)}" for name, value in variables.items()]
     elif shell == "dotenv":
-        lines = [f"{name}={quote_dotenv(value)}" for name, value in variables.items()]
+        lines = [f"{name}={dotenv_value(name, value)}" for name, value in variables.items()]
     elif shell == "json":
         return json.dumps(dict(variables), indent=2) + "\n"
     else:

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from assumer import logs, ui
 from assumer.core import mfa
-from assumer.core.cachekey import default_session_name, role_key, session_key
+from assumer.core.cachekey import default_session_name, role_key, root_of, session_key
 from assumer.core.profiles import CHAINED_MAX_DURATION, DEFAULT_DURATION, AwsConfig, Link, RoleSpec, Source
-from assumer.core.roots import root_credentials
+from assumer.core.roots import check_process_loop, root_credentials
 from assumer.credentials import Credentials, utcnow
 from assumer.store import locking
 from assumer.store.backends import KEYS_SERVICE, SESSION_SERVICE, KeyringStore, NullStore, Store
@@ -67,6 +67,10 @@ class Session(NamedTuple):
     cached: bool
     # A profile name that exists in the AWS config, for boto3 settings (CA bundle, endpoints).
     config_profile: str | None
+    # The session's cache key (everything that decided it): ECR tokens minted with it are keyed by it.
+    cache_key: str = ""
+    # The profile at the root of the chain (whose keys 'assumer add/remove' change): tokens record it too.
+    root: str | None = None
 
 
 class ChainResolver:
@@ -95,13 +99,16 @@ class ChainResolver:
 
     def target_credentials(self, target: Link) -> tuple[Credentials, bool]:
         """The session a command asked for, and whether it came from the cache."""
-        key = session_key(target, environ=self.environ, token_duration=self.options.duration)
-        return self._cached_or_fetched(target, key, margin=self.cache.min_ttl, refresh=self.options.refresh)
+        key = session_key(target, environ=self.environ, config=self.config, token_duration=self.options.duration)
+        self.target_key = key  # Session.cache_key: ECR tokens are keyed by the session that minted them
+        found = self._cached_or_fetched(target, key, margin=self.cache.min_ttl, refresh=self.options.refresh)
+        _warn_min_ttl(found[0], self.cache.min_ttl, self.environ)
+        return found
 
     def _source_credentials(self, source: Link) -> Credentials:
         """Credentials to sign the next AssumeRole with: a cached role session, or the root's keys."""
         if isinstance(source, RoleSpec):
-            key = role_key(source, environ=self.environ)
+            key = role_key(source, environ=self.environ, config=self.config)
             return self._cached_or_fetched(source, key, margin=SOURCE_MARGIN, refresh=False)[0]
         return self._root(source)
 
@@ -117,7 +124,9 @@ class ChainResolver:
                     return hit, True
             fresh = self._fetch(link)
             detail = link.role_arn if isinstance(link, RoleSpec) else "session token"
-            self.cache.put(key, fresh, profile=link.profile, kind="session", detail=detail)
+            # root: 'assumer add/remove' of that profile's keys clears every session derived from them.
+            self.cache.put(key, fresh, profile=link.profile, kind="session", detail=detail,
+                           root=root_of(link).profile)
             return fresh, False
 
     def _fresh(self, key: str, label: str, margin: int) -> Credentials | None:
@@ -139,9 +148,12 @@ class ChainResolver:
                                 botocore_credentials=lambda name: self._sts().profile_credentials(name))
 
     def _fetch(self, link: Link) -> Credentials:
-        if not isinstance(link, RoleSpec):  # a profile with keys and no role: GetSessionToken
+        if not isinstance(link, RoleSpec):  # a root profile: GetSessionToken with its keys
+            root = self._root(link)
+            if root.session_token and root.expiration is not None:
+                return root  # already a session (SSO, web identity, credential_process): handed out as it is
             return self._sts().get_session_token(
-                source=self._root(link),
+                source=root,
                 duration=self.options.duration or DEFAULT_DURATION,
                 region=link.region,
                 profile=link.profile,
@@ -176,6 +188,14 @@ class ChainResolver:
         if self.options.mfa_code:
             return mfa.check_code(self.options.mfa_code)
         return self.mfa_prompt(serial, profile)
+
+
+def _warn_min_ttl(credentials: Credentials, min_ttl: int, environ: Mapping[str, str]) -> None:
+    """Once per command: an ASSUMER_MIN_TTL at least the session's lifetime (the renewal rule then uses half)."""
+    lifetime = credentials.lifetime()
+    if lifetime is not None and environ.get("ASSUMER_MIN_TTL") and min_ttl >= lifetime:
+        ui.warn(f"ASSUMER_MIN_TTL={min_ttl} is not shorter than this session's lifetime ({int(lifetime)}s); "
+                f"it is renewed once less than half of it ({int(lifetime // 2)}s) is left")
 
 
 def config_profile(link: Link) -> str | None:
@@ -222,6 +242,7 @@ def get_session(
     env = os.environ if environ is None else environ
     config = config or AwsConfig.load(env)
     target = resolve(name, options, config=config, environ=env)
+    check_process_loop(target, env)
     if cache is None or options.no_cache:
         cache = session_cache(options)
     resolver = ChainResolver(
@@ -242,4 +263,6 @@ def get_session(
         role_arn=target.role_arn if isinstance(target, RoleSpec) else None,
         cached=cached,
         config_profile=config_profile(target),
+        cache_key=resolver.target_key,
+        root=root_of(target).profile,
     )

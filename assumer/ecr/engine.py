@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -312,6 +313,49 @@ def _temp_root(environ: Mapping[str, str]) -> str | None:
     return runtime if runtime and os.path.isdir(runtime) and os.access(runtime, os.W_OK) else None
 
 
+PUSH_DIR_PREFIX = "assumer-push-"
+_PUSH_DIR = re.compile(rf"{PUSH_DIR_PREFIX}(\d+)-")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (another user's counts: it is not ours to judge)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_configs(root: str | None) -> list[str]:
+    """Remove private push configs whose push is gone (SIGKILL leaves them); returns what was removed.
+
+    Each directory is named ``assumer-push-<pid>-...`` after the process that made
+    it: one whose process still runs is a concurrent push and is left alone, as is
+    anything that is not a directory of this user.
+    """
+    base = root or tempfile.gettempdir()
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(base))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _PUSH_DIR.match(entry.name)
+        if match is None or int(match.group(1)) == os.getpid():
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or _alive(int(match.group(1))):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.path)
+    return removed
+
+
 @contextmanager
 def private_docker_config(engine: Engine, host: str, helper_env: Mapping[str, str],
                      environ: Mapping[str, str] = os.environ) -> Iterator[tuple[dict[str, str], list[str]]]:
@@ -321,8 +365,12 @@ def private_docker_config(engine: Engine, host: str, helper_env: Mapping[str, st
     :func:`scoped_config` and whose other entries (contexts/, cli-plugins/, TLS
     files, ...) are symlinks to the user's, with ``DOCKER_CERT_PATH`` kept, so the
     push reaches the same engine with the same settings. podman: ``--authfile``.
+    The directory's name carries this process's id, so that the next push can
+    remove it if this one is killed (SIGKILL) before it can clean up.
     """
-    directory = Path(tempfile.mkdtemp(prefix="assumer-push-", dir=_temp_root(environ)))
+    root = _temp_root(environ)
+    remove_stale_configs(root)
+    directory = Path(tempfile.mkdtemp(prefix=f"{PUSH_DIR_PREFIX}{os.getpid()}-", dir=root))
     try:
         env = dict(environ)
         env.update(helper_env)

@@ -20,20 +20,25 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TextIO
 
 from assumer import __version__
-from assumer.ecr.registry import strip_url
+from assumer.ecr.registry import find_registry, is_public_ecr, strip_url
 from assumer.ecr.routes import Route, load_routes
-from assumer.errors import AssumerError
+from assumer.errors import AssumerError, ConfigError
 
 if TYPE_CHECKING:
     from assumer.core.session import Session
     from assumer.ecr.tokens import TokenResult
 
-NOT_FOUND = "credentials not found in native keychain"  # the protocol's own words, which engines match
+# The protocol's own words (docker-credential-helpers, credentials/error.go), which engines match.
+NOT_FOUND = "credentials not found in native keychain"
+MISSING_URL = "no credentials server URL"
+MISSING_USERNAME = "no credentials username"
 # Set by ecr-push in the engine's environment: which profile serves which registry for that push.
 ENV_REGISTRY = "ASSUMER_HELPER_REGISTRY"
 ENV_PROFILE = "ASSUMER_HELPER_PROFILE"
 ENV_REGION = "ASSUMER_HELPER_REGION"
 ENV_SOURCE_PROFILE = "ASSUMER_HELPER_SOURCE_PROFILE"
+ENV_DURATION = "ASSUMER_HELPER_DURATION"
+ENV_ALLOW_NON_ECR = "ASSUMER_HELPER_ALLOW_NON_ECR_REGISTRY"  # ecr-push --allow-non-ecr-registry
 # Only with ecr-push --no-cache: the token itself, in the engine's environment (never argv or a file).
 ENV_USERNAME = "ASSUMER_HELPER_USERNAME"
 ENV_SECRET = "ASSUMER_HELPER_SECRET"  # noqa: S105 - the variable's name, not a secret
@@ -43,11 +48,27 @@ class NotFound(AssumerError):
     """The helper does not serve this registry."""
 
 
+class BadInput(AssumerError):
+    """Input the protocol rejects; the message is the protocol's own (stdout only, exit status 1)."""
+
+
 def lookup(host: str, environ: Mapping[str, str]) -> Route | None:
-    """The profile serving ``host``: the one-push environment first, then the configured map."""
+    """The profile serving ``host``: the one-push environment first, then the configured map.
+
+    A mapped host that is not ECR is served only when the map records the
+    user's opt-in (``--allow-non-ecr-registry``); a mapping written without it
+    (by assumer 0.x, which asked for none) is refused.
+    """
     if environ.get(ENV_REGISTRY) and strip_url(environ[ENV_REGISTRY]) == host and environ.get(ENV_PROFILE):
-        return Route(environ[ENV_PROFILE], environ.get(ENV_REGION) or None, environ.get(ENV_SOURCE_PROFILE) or None)
-    return load_routes().get(host)
+        duration = environ.get(ENV_DURATION, "")
+        return Route(environ[ENV_PROFILE], environ.get(ENV_REGION) or None, environ.get(ENV_SOURCE_PROFILE) or None,
+                     environ.get(ENV_ALLOW_NON_ECR) == "1", int(duration) if duration.isdigit() else None)
+    entry = load_routes().get(host)
+    if entry is not None and not entry.allow_non_ecr_registry and find_registry(host) is None:
+        raise ConfigError(f"{host} is not an ECR registry, so it gets no ECR token",
+                          hint=f"to send it the token of profile {entry.profile!r} anyway, run 'assumer "
+                               f"ecr-helper configure {entry.profile} --registry {host} --allow-non-ecr-registry'")
+    return entry
 
 
 TokenSource = Callable[[str, Route], tuple[str, str]]
@@ -60,20 +81,25 @@ def mint(host: str, entry: Route) -> tuple[str, str]:
     keyring read and no AWS call (and never an MFA prompt).
     """
     from assumer.core import session
+    from assumer.core.profiles import AwsConfig
     from assumer.ecr import tokens
 
-    options = session.SessionOptions(region=entry.region, source_profile=entry.source_profile)
+    options = session.SessionOptions(region=entry.region, source_profile=entry.source_profile,
+                                     duration=entry.duration)
     cache = session.session_cache(options)
-    region = session.resolve(entry.profile, options).region
-    hit = tokens.cached_token(cache, tokens.token_cache_key(host, entry.profile, region))
+    config = AwsConfig.load(os.environ)
+    target = session.resolve(entry.profile, options, config=config)
+    key = tokens.token_cache_key(host, tokens.session_key_of(target, options, config=config), target.region)
+    hit = tokens.cached_token(cache, key)
     if hit is None:
-        found = session.get_session(entry.profile, options)
-        hit = tokens.token_for(found, host, cache=cache).token
+        found = session.get_session(entry.profile, options, config=config)
+        hit = tokens.token_for(found, host, cache=cache, allow_non_ecr=entry.allow_non_ecr_registry).token
     return hit.username, hit.password
 
 
 def one_push_environment(result: TokenResult, session: Session, *, source_profile: str | None,
-                         hand_over: bool) -> dict[str, str]:
+                         hand_over: bool, duration: int | None = None,
+                         allow_non_ecr: bool = False) -> dict[str, str]:
     """What ``ecr-push`` puts in the engine's environment so the helper serves that one push.
 
     The helper normally reads the token from the keyring cache. ``hand_over``:
@@ -84,6 +110,10 @@ def one_push_environment(result: TokenResult, session: Session, *, source_profil
     env = {ENV_REGISTRY: result.host, ENV_PROFILE: session.profile, ENV_REGION: session.region or ""}
     if source_profile:
         env[ENV_SOURCE_PROFILE] = source_profile
+    if duration:
+        env[ENV_DURATION] = str(duration)
+    if allow_non_ecr:
+        env[ENV_ALLOW_NON_ECR] = "1"
     if hand_over:
         env[ENV_USERNAME] = result.token.username
         env[ENV_SECRET] = result.token.password
@@ -91,9 +121,18 @@ def one_push_environment(result: TokenResult, session: Session, *, source_profil
 
 
 def credentials_for(server_url: str, environ: Mapping[str, str], *, source: TokenSource = mint) -> dict[str, str]:
-    """The ``get`` answer for ``server_url``; NotFound for a registry this helper does not serve."""
+    """The ``get`` answer for ``server_url``; NotFound for a registry this helper does not serve.
+
+    ECR Public is never served (its anonymous pulls need no login, and its
+    tokens come from another API): "credentials not found", so the engine pulls
+    anonymously.
+    """
+    if not server_url.strip():
+        raise BadInput(MISSING_URL)
     host = strip_url(server_url)
-    if not host:
+    found = find_registry(host)
+    host = found.host if found is not None else host  # an explicit :443 names the same ECR registry
+    if not host or is_public_ecr(host):
         raise NotFound(NOT_FOUND)
     if environ.get(ENV_SECRET) and environ.get(ENV_REGISTRY) and strip_url(environ[ENV_REGISTRY]) == host:
         username, secret = environ.get(ENV_USERNAME) or "AWS", environ[ENV_SECRET]
@@ -103,6 +142,24 @@ def credentials_for(server_url: str, environ: Mapping[str, str], *, source: Toke
             raise NotFound(NOT_FOUND)
         username, secret = source(host, entry)
     return {"ServerURL": server_url.strip(), "Username": username, "Secret": secret}
+
+
+def check_store(text: str) -> None:
+    """Check ``store``'s input as the protocol's own helpers do: a JSON object with ServerURL and Username.
+
+    Field names match case-insensitively, as Go's JSON decoding does.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise BadInput(f"the credentials to store are not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadInput("the credentials to store are not a JSON object")
+    fields = {str(name).lower(): value for name, value in data.items()}
+    if not fields.get("serverurl"):
+        raise BadInput(MISSING_URL)
+    if not fields.get("username"):
+        raise BadInput(MISSING_USERNAME)
 
 
 def handle(action: str, stdin: TextIO, stdout: TextIO, stderr: TextIO,
@@ -120,8 +177,11 @@ def handle(action: str, stdin: TextIO, stdout: TextIO, stderr: TextIO,
             answer = credentials_for(stdin.read(), environ, source=source)
             logs.register_secret(answer["Secret"])
             stdout.write(json.dumps(answer) + "\n")
-        elif action in ("store", "erase"):
-            stdin.read()  # minted on demand, never stored: nothing to keep or forget
+        elif action == "store":
+            check_store(stdin.read())  # minted on demand, never stored: nothing to keep
+        elif action == "erase":
+            if not stdin.read().strip():
+                raise BadInput(MISSING_URL)
         elif action == "list":
             stdout.write(json.dumps(dict.fromkeys(load_routes(), "AWS")) + "\n")
         elif action == "version":
@@ -129,7 +189,7 @@ def handle(action: str, stdin: TextIO, stdout: TextIO, stderr: TextIO,
         else:
             stdout.write(f"unknown action {action!r}: expected get, store, erase, list or version\n")
             return 1
-    except NotFound as exc:
+    except (NotFound, BadInput) as exc:
         stdout.write(f"{exc.message}\n")
         return 1
     except AssumerError as exc:

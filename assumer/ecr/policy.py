@@ -50,6 +50,7 @@ class Setup:
     repositories: tuple[str, ...] = field(default_factory=tuple)
     region: str = "*"
     allow_create_repository: bool = False
+    allow_key_rotation: bool = False
 
     @property
     def part(self) -> str:
@@ -85,9 +86,18 @@ def trust_policy(setup: Setup) -> dict[str, object]:
     return _document({"Effect": "Allow", "Principal": {"AWS": setup.user_arn()}, "Action": "sts:AssumeRole"})
 
 
+# What `assumer rotate` calls, on the user itself only.
+ROTATION_ACTIONS = ("iam:ListAccessKeys", "iam:CreateAccessKey", "iam:DeleteAccessKey")
+
+
 def user_policy(setup: Setup) -> dict[str, object]:
-    """User U's only permission: assume role R."""
-    return _document({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": setup.role_arn()})
+    """User U's permission: assume role R; with ``allow_key_rotation``, also rotate its own keys."""
+    statements: list[dict[str, object]] = [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": setup.role_arn()}]
+    if setup.allow_key_rotation:
+        statements.append({"Sid": "RotateOwnKeys", "Effect": "Allow", "Action": list(ROTATION_ACTIONS),
+                           "Resource": f"arn:{setup.part}:iam::{setup.account}:user/${{aws:username}}"})
+    return _document(*statements)
 
 
 def document(setup: Setup, name: str) -> dict[str, object]:
@@ -106,7 +116,8 @@ def render_all(setup: Setup) -> str:
         (f"Role {setup.role}: trust policy (user {setup.user} may assume it).\n"
          f"#   aws iam update-assume-role-policy --role-name {setup.role} "
          f"--policy-document \"$(assumer policy --document trust ...)\"", trust_policy(setup)),
-        (f"User {setup.user}: its only permission (assume role {setup.role}).\n"
+        (f"User {setup.user}: its only permission (assume role {setup.role})"
+         + (", and rotating its own access keys (assumer rotate)" if setup.allow_key_rotation else "") + ".\n"
          f"#   aws iam put-user-policy --user-name {setup.user} --policy-name assume-{setup.role} "
          f"--policy-document \"$(assumer policy --document user ...)\"", user_policy(setup)),
     ]

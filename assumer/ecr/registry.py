@@ -6,13 +6,20 @@ import re
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from assumer.ecr.partitions import PARTITIONS, Partition
 from assumer.errors import ConfigError
 
+# The AWS ECR credential helper's pattern, verbatim (amazon-ecr-credential-helper,
+# ecr-login/api/client.go, ecrPattern), matched case-insensitively against the whole host.
 _ECR_HOST = re.compile(
-    r"^(?P<account>\d{12})\."
-    r"(?:dkr\.ecr(?P<fips>-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
-    r"|dkr-ecr(?P<fips2>-fips)?\.(?P<region2>[a-z0-9-]+)\.on\.aws)$"
+    r"^(\d{12})\.dkr[.-]ecr(-fips)?\.([a-zA-Z0-9][a-zA-Z0-9-_]*)\.(amazonaws\.(com(\.cn)?|eu)|on\.(aws|"
+    r"amazonwebservices\.com\.cn)|sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$",
+    re.IGNORECASE,
 )
+# ECR Public: its tokens come from another API (ecr-public), and anonymous pulls need none.
+PUBLIC_ECR = "public.ecr.aws"
+# ECR's dual-stack suffixes are not in botocore's partition data: each belongs with a partition's own.
+_DUAL_STACK_SUFFIXES = {"on.aws": "amazonaws.com", "on.amazonwebservices.com.cn": "amazonaws.com.cn"}
 _HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
                    r"(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$")
 # \Z, not $ ("$" also matches before a final newline).
@@ -28,6 +35,12 @@ class Registry(NamedTuple):
     region: str
     fips: bool = False
     dual_stack: bool = False
+    suffix: str = "amazonaws.com"  # the DNS suffix after the region
+
+    @property
+    def partition(self) -> str:
+        """The partition whose ECR runs this host: its DNS suffix, and its region where a suffix is shared."""
+        return host_partition(self.suffix, self.region)
 
 
 def strip_url(value: str) -> str:
@@ -38,29 +51,77 @@ def strip_url(value: str) -> str:
     return text.split("/", 1)[0].lower()
 
 
-def parse_registry(value: str) -> Registry:
-    """Parse an ECR registry host (with or without ``https://`` and a path).
-
-    Accepts ``<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]`` and the
-    dual-stack ``<account>.dkr-ecr[-fips].<region>.on.aws``; anything else is a
-    ConfigError saying what was expected.
-    """
+def ecr_candidate(value: str) -> str:
+    """What the ECR host pattern is matched against: the host without scheme, path and an explicit ``:443``."""
     host = strip_url(value)
-    match = _ECR_HOST.match(host)
+    return host[:-len(":443")] if host.endswith(":443") else host
+
+
+def find_registry(value: str) -> Registry | None:
+    """The ECR registry ``value`` names (with or without ``https://``, a path or ``:443``), else None.
+
+    Every partition's hosts, as the AWS ECR credential helper recognises them:
+    ``ACCOUNT.dkr.ecr[-fips].REGION.SUFFIX`` and the dual-stack ``ACCOUNT.dkr-ecr[-fips].REGION.on.aws``.
+    """
+    host = ecr_candidate(value)
+    match = _ECR_HOST.fullmatch(host)
     if not match:
+        return None
+    account, fips, region, suffix = match.group(1), match.group(2), match.group(3), match.group(4)
+    return Registry(host=host, account=account, region=region, fips=bool(fips),
+                    dual_stack=host[len(account) + 1:].startswith("dkr-ecr"), suffix=suffix)
+
+
+def parse_registry(value: str) -> Registry:
+    """Parse an ECR registry host; anything else is a ConfigError saying what was expected."""
+    found = find_registry(value)
+    if found is None:
         raise ConfigError(
             f"{value!r} is not an ECR registry host",
-            hint="expected ACCOUNT.dkr.ecr.REGION.amazonaws.com (or .com.cn, or ACCOUNT.dkr-ecr.REGION.on.aws); "
-                 "--registry HOST[:PORT] accepts any other registry",
+            hint="expected ACCOUNT.dkr.ecr.REGION.amazonaws.com (or another partition's suffix, "
+                 "or ACCOUNT.dkr-ecr.REGION.on.aws)",
         )
-    dual = match.group("region2") is not None
-    return Registry(
-        host=host,
-        account=match.group("account"),
-        region=match.group("region2") if dual else match.group("region"),
-        fips=bool(match.group("fips2") if dual else match.group("fips")),
-        dual_stack=dual,
-    )
+    return found
+
+
+def is_public_ecr(value: str) -> bool:
+    """True for ECR Public (``public.ecr.aws``), whose tokens assumer does not fetch."""
+    return ecr_candidate(value) == PUBLIC_ECR
+
+
+def region_partition(region: str | None) -> Partition | None:
+    """The partition of ``region``, as botocore decides it: its known regions first, then each region pattern."""
+    if not region:
+        return None
+    for partition in PARTITIONS:
+        if region in partition.regions:
+            return partition
+    for partition in PARTITIONS:
+        if re.match(partition.region_regex, region):
+            return partition
+    return None
+
+
+def host_partition(suffix: str, region: str) -> str:
+    """The partition of an ECR host: the one with its DNS suffix (amazonaws.com is shared: the region decides)."""
+    suffix = _DUAL_STACK_SUFFIXES.get(suffix.lower(), suffix.lower())
+    candidates = [p for p in PARTITIONS if p.dns_suffix == suffix]
+    by_region = region_partition(region.lower())
+    if by_region is not None and by_region in candidates:
+        return by_region.id
+    return candidates[0].id if candidates else "aws"
+
+
+def arn_partition(arn: str | None) -> str | None:
+    """``aws-cn`` of ``arn:aws-cn:iam::...`` (None when there is no ARN)."""
+    parts = (arn or "").split(":")
+    return parts[1] if len(parts) > 5 and parts[0] == "arn" and parts[1] else None
+
+
+def session_partition(region: str | None, role_arn: str | None) -> str | None:
+    """The partition a session belongs to: its region's, else its role's (None: cannot tell)."""
+    found = region_partition(region)
+    return found.id if found is not None else arn_partition(role_arn)
 
 
 def check_host(value: str) -> str:
@@ -72,8 +133,12 @@ def check_host(value: str) -> str:
 
 
 def default_host(account: str, region: str) -> str:
-    """The ECR registry of ``account`` in ``region`` (``.com.cn`` in the China regions)."""
-    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    """The ECR registry of ``account`` in ``region``, with the DNS suffix of the region's partition.
+
+    A region no partition claims gets ``amazonaws.com``, as botocore falls back to the ``aws`` partition.
+    """
+    partition = region_partition(region)
+    suffix = partition.dns_suffix if partition is not None else "amazonaws.com"
     return f"{account}.dkr.ecr.{region}.{suffix}"
 
 

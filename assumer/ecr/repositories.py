@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from assumer.ecr.tokens import ecr_client, locate
+from assumer.ecr.registry import find_registry
+from assumer.ecr.tokens import ecr_client
 from assumer.errors import AuthError, EngineError
 
 if TYPE_CHECKING:
@@ -21,8 +22,12 @@ if TYPE_CHECKING:
 
 
 def _repository_client(session: Session, host: str) -> tuple[ECRClient, _Scope]:
-    where = locate(host, profile=session.profile, role_arn=session.role_arn, region=session.region)
-    return ecr_client(session, where.region), ({"registryId": where.registry_id} if where.registry_id else {})
+    """The client for ``host``'s registry (already checked): an ECR host's own region and account, else the
+    session's (a host opted in with --allow-non-ecr-registry)."""
+    found = find_registry(host)
+    if found is None:
+        return ecr_client(session, session.region), {}
+    return ecr_client(session, found.region), {"registryId": found.account}
 
 
 def repository_exists(session: Session, name: str, *, host: str) -> bool | None:

@@ -1,8 +1,10 @@
 """ECR authorization tokens: minted with a profile's session, cached in the keyring.
 
-Tokens come from GetAuthorizationToken and are cached per (registry, profile):
-not per access key, which changes with every session and would make the cache
-grow without bound.
+Tokens come from GetAuthorizationToken and are cached per registry and per
+session cache key (the role, chain, root identity and options that decided the
+session): not per access key, which changes with every session and would make
+the cache grow without bound, and not per profile name, which may be pointed at
+another role.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from assumer import logs
 from assumer.credentials import format_timestamp, parse_timestamp, utcnow
-from assumer.ecr.registry import account_of, check_host, default_host, parse_registry, strip_url
+from assumer.ecr.registry import (
+    account_of,
+    check_host,
+    default_host,
+    find_registry,
+    is_public_ecr,
+    session_partition,
+    strip_url,
+)
 from assumer.errors import AuthError, ConfigError, EngineError
 
 if TYPE_CHECKING:
@@ -26,7 +36,8 @@ if TYPE_CHECKING:
     from mypy_boto3_ecr import ECRClient
     from mypy_boto3_ecr.type_defs import GetAuthorizationTokenRequestTypeDef
 
-    from assumer.core.session import Session
+    from assumer.core.profiles import AwsConfig, Link
+    from assumer.core.session import Session, SessionOptions
     from assumer.store.cache import SessionCache
 
 # A token is handed out from the cache only while more than this is left; ECR
@@ -100,23 +111,43 @@ class Where(NamedTuple):
     host: str
     registry_id: str | None
     region: str | None
+    ecr: bool = True  # False: a host that is not ECR, opted in with --allow-non-ecr-registry
 
 
-def locate(registry: str | None, *, profile: str, role_arn: str | None, region: str | None) -> Where:
-    """Where the token comes from: ``--registry`` (an ECR host or any host) or the default.
+ALLOW_OPTION = "--allow-non-ecr-registry"
 
-    An ECR host names its own account and region (cross-account, cross-region);
-    any other host gets the caller's account's token from the profile's region.
-    Without ``--registry``: the ECR registry of the role's account in the
-    profile's region; host "" when there is no role (ECR's answer names it).
+
+def locate(registry: str | None, *, profile: str, role_arn: str | None, region: str | None,
+           allow_non_ecr: bool = False) -> Where:
+    """Where the token comes from and goes to: ``--registry`` or the profile's default ECR registry.
+
+    An ECR host (every partition's, as the AWS ECR credential helper recognises
+    them) names its own account and region: the token is asked for that account
+    in that region, and only when the host is in the session's partition. ECR
+    Public and any other host are refused (ConfigError), the latter unless
+    ``allow_non_ecr`` (``--allow-non-ecr-registry``): then it gets the caller's
+    own account's token from the profile's region. Without ``--registry``: the
+    ECR registry of the role's account in the profile's region, with that
+    region's partition's DNS suffix; host "" when there is no role (ECR's answer
+    names it).
     """
     if registry:
         host = check_host(registry)
-        try:
-            parsed = parse_registry(host)
-        except ConfigError:
-            return Where(host, None, region)
-        return Where(host, parsed.account, parsed.region)
+        if is_public_ecr(host):
+            raise ConfigError(f"{host} is ECR Public, which assumer does not log in to",
+                              hint="pulls need no login; to push, use "
+                                   "'aws ecr-public get-login-password --region us-east-1'")
+        found = find_registry(host)
+        if found is None:
+            if not allow_non_ecr:
+                raise ConfigError(f"{host} is not an ECR registry, so it gets no ECR token",
+                                  hint=f"to send the token to that host anyway, pass {ALLOW_OPTION}")
+            return Where(host, None, region, ecr=False)
+        own = session_partition(region, role_arn)
+        if own is not None and found.partition != own:
+            raise ConfigError(f"{found.host} is in partition {found.partition}, profile {profile!r} in {own}",
+                              hint="a token is only asked for in the session's own partition")
+        return Where(found.host, found.account, found.region)
     if not region:
         raise ConfigError(f"profile {profile!r} has no region, so its ECR registry is unknown",
                           hint="set region in the profile, pass --region, or name the registry with --registry")
@@ -124,12 +155,30 @@ def locate(registry: str | None, *, profile: str, role_arn: str | None, region: 
     return Where(default_host(account, region) if account else "", account, region)
 
 
-def token_cache_key(host: str, profile: str, region: str | None) -> str:
-    """Per registry and profile (plus region and endpoint, which change who answers)."""
+def token_cache_key(host: str, session_key: str, region: str | None) -> str:
+    """Per registry and per session: the session's cache key names everything that decided it
+    (role, chain, root identity, options, endpoint), so a token is served only to the identity
+    that fetched it. Plus the region and the ECR endpoint, which change who answers.
+    """
     from assumer.core.cachekey import cache_key
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL_ECR") or os.environ.get("AWS_ENDPOINT_URL") or ""
-    return cache_key("ecr", [host, profile, region or "", endpoint])
+    return cache_key("ecr", [host, session_key, region or "", endpoint])
+
+
+def session_key_of(target: Link, options: SessionOptions, *, config: AwsConfig | None,
+                   environ: Mapping[str, str] | None = None) -> str:
+    """The cache key :func:`assumer.core.session.get_session` gives ``target``'s session (``Session.cache_key``).
+
+    Computed without the session: the credential helper looks its token up before
+    it knows whether it needs a session at all (a cached token outlives the
+    session it was minted with). tests/integration/test_ecr_helper.py checks that
+    the two agree (a second helper run is a cache hit).
+    """
+    from assumer.core.cachekey import session_key
+
+    return session_key(target, environ=os.environ if environ is None else environ, config=config,
+                       token_duration=options.duration)
 
 
 def cached_token(cache: SessionCache, key: str, *, now: Callable[[], datetime] = utcnow) -> Token | None:
@@ -189,6 +238,7 @@ def token_for(
     *,
     cache: SessionCache,
     refresh: bool = False,
+    allow_non_ecr: bool = False,
     now: Callable[[], datetime] = utcnow,
     fetch: Callable[[Session, Where], Token] = fetch_token,
 ) -> TokenResult:
@@ -196,22 +246,26 @@ def token_for(
 
     From the cache while more than 30 minutes are left, else minted and cached;
     a token stale on arrival (moto's expire in 2015) is handed out but not cached.
+    The cache key includes the session's own key, so another role or identity
+    never gets this one's token.
     """
-    where = locate(registry, profile=session.profile, role_arn=session.role_arn, region=session.region)
+    where = locate(registry, profile=session.profile, role_arn=session.role_arn, region=session.region,
+                   allow_non_ecr=allow_non_ecr)
     minted = None
     if not where.host:  # a profile with keys, no role: ECR's answer names the registry
         minted = fetch(session, where)
         where = Where(strip_url(minted.endpoint), None, where.region)
         if not where.host:
             raise EngineError("ECR did not say which registry the token is for", hint="name it with --registry")
-    key = token_cache_key(where.host, session.profile, session.region)
+    key = token_cache_key(where.host, session.cache_key, session.region)
     if minted is None and not refresh:
         hit = cached_token(cache, key, now=now)
         if hit is not None:
             return TokenResult(where.host, hit, True, True)
     token = minted or fetch(session, where)
     # stored: the helper will find it in the keyring (else ecr-push hands it over in the environment).
+    # root: 'assumer add/remove' of the root's keys clears this token with the sessions made from them.
     stored = token.usable(now()) and cache.put_text(
         key, token.to_json(), profile=session.profile, kind="ecr", detail=where.host,
-        expiration=format_timestamp(token.expires_at))
+        expiration=format_timestamp(token.expires_at), root=session.root)
     return TokenResult(where.host, token, False, stored)

@@ -1,7 +1,10 @@
 """The session cache: sessions in the keyring, a non-secret index beside it.
 
-keyring cannot list its entries, so ``list`` and ``clear`` read a small index
-(cache key -> profile, kind, detail, expiry; never a secret) under the XDG state dir.
+keyring cannot list its entries, so ``list``, ``clear``, ``add`` and ``remove`` read a
+small index (cache key -> profiles, root, kind, detail, expiry; never a secret) under
+the XDG state dir. Two profiles with the same settings share one cache key, so a row
+lists every profile that asked for it; ``root`` is the profile at the root of the
+chain, whose stored keys ``add`` and ``remove`` change.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from assumer.store.backends import KEYRING_FIX, NullStore, Store
 if TYPE_CHECKING:
     from pathlib import Path
 
-    # Cache key -> its row: profile, kind ("session" or "ecr"), detail (the role ARN,
-    # "session token" or the registry host) and expiration.
-    Entries = dict[str, dict[str, str]]
+    # Cache key -> its row: profile (the last to ask), profiles (every profile that asked
+    # for it), root (a session's root profile), kind ("session" or "ecr"), detail (the
+    # role ARN, "session token" or the registry host) and expiration.
+    Entries = dict[str, dict[str, object]]
 
 
 def min_ttl() -> int:
@@ -76,8 +80,11 @@ class Index:
                     "'assumer clear' may not see every cached session")
 
     def record(self, key: str, **meta: str) -> None:
+        """Write ``key``'s row; the profiles that asked for the same key before are kept."""
         def change(entries: Entries) -> None:
-            entries[key] = meta
+            before = row_profiles(entries.get(key, {}))
+            profile = meta.get("profile", "")
+            entries[key] = {**meta, "profiles": sorted({*before, profile} - {""})}
 
         self._update(change)
 
@@ -116,15 +123,20 @@ class SessionCache:
             self.delete(key)
             return None
 
-    def put(self, key: str, credentials: Credentials, *, profile: str, kind: str, detail: str = "") -> None:
+    def put(self, key: str, credentials: Credentials, *, profile: str, kind: str, detail: str = "",
+            root: str | None = None) -> None:
         """Store ``credentials``; on a keyring failure warn once and carry on uncached."""
         expiration = format_timestamp(credentials.expiration) if credentials.expiration else ""
-        self.put_text(key, credentials.to_json(), profile=profile, kind=kind, detail=detail, expiration=expiration)
+        self.put_text(key, credentials.to_json(), profile=profile, kind=kind, detail=detail, expiration=expiration,
+                      root=root)
 
-    def put_text(self, key: str, text: str, *, profile: str, kind: str, detail: str, expiration: str) -> bool:
+    def put_text(self, key: str, text: str, *, profile: str, kind: str, detail: str, expiration: str,
+                 root: str | None = None) -> bool:
         """Store a secret (credentials' JSON, an ECR token) with its index row.
 
-        True when it is now in the store; False under ``--no-cache`` or when the keyring failed.
+        ``root``: the profile whose long-term keys it was made from, if known (see
+        :func:`clear_derived`). True when it is now in the store; False under
+        ``--no-cache`` or when the keyring failed.
         """
         try:
             self.store.set(key, text)
@@ -134,7 +146,10 @@ class SessionCache:
         if isinstance(self.store, NullStore):
             return False
         if self.index is not None:
-            self.index.record(key, profile=profile, kind=kind, detail=detail, expiration=expiration)
+            meta = {"profile": profile, "kind": kind, "detail": detail, "expiration": expiration}
+            if root is not None:
+                meta["root"] = root
+            self.index.record(key, **meta)
         return True
 
     def get_text(self, key: str) -> str | None:
@@ -159,14 +174,51 @@ class SessionCache:
         self.store = NullStore()
 
 
-def clear(index: Index, store: Store, *, profile: str | None) -> list[str]:
+def row_profiles(meta: dict[str, object]) -> list[str]:
+    """Every profile an index row was cached for (rows of older versions name one)."""
+    profiles = meta.get("profiles")
+    if isinstance(profiles, list):
+        return [name for name in profiles if isinstance(name, str)]
+    profile = meta.get("profile")
+    return [profile] if isinstance(profile, str) else []
+
+
+def clear(index: Index, store: Store, *, profile: str | None, keys: Iterable[str] = ()) -> list[str]:
     """Delete cached sessions and tokens (all, or one profile's); returns the profiles cleared.
 
+    A profile's are the rows that list it and ``keys``, the keys its settings make now:
+    another profile with the same settings shares such a key, and a cache hit (which
+    never writes the index) may be all that ``profile`` ever did with it.
     Long-term keys live under another service and are never touched here.
     """
     entries = index.load()
-    doomed = [key for key, meta in entries.items() if profile is None or meta.get("profile") == profile]
-    for key in doomed:
+    doomed = {key for key, meta in entries.items() if profile is None or profile in row_profiles(meta)}
+    cleared = {name for key in doomed for name in row_profiles(entries[key]) or ["?"]}
+    for key in keys:
+        if key in entries:
+            doomed.add(key)
+            cleared.update(row_profiles(entries[key]))
+        elif store.delete(key) and profile is not None:  # cached, but without a row
+            cleared.add(profile)
+    _delete(index, store, doomed)
+    return sorted(cleared)
+
+
+def clear_derived(index: Index, store: Store, *, root: str) -> list[str]:
+    """Delete what was made from ``root``'s long-term keys (``add`` and ``remove`` change them).
+
+    Sessions whose chain starts at ``root``, and every row that does not say where it
+    came from (ECR tokens, rows of older versions): fetching those again is cheap,
+    serving one made with the old keys is not.
+    """
+    entries = index.load()
+    doomed = {key for key, meta in entries.items() if meta.get("root", root) == root}
+    _delete(index, store, doomed)
+    return sorted({name for key in doomed for name in row_profiles(entries[key]) or ["?"]})
+
+
+def _delete(index: Index, store: Store, doomed: set[str]) -> None:
+    for key in sorted(doomed):
         store.delete(key)
-    index.forget(doomed)
-    return sorted({entries[key].get("profile", "?") for key in doomed})
+    if doomed:
+        index.forget(doomed)

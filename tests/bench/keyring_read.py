@@ -20,6 +20,9 @@ import time
 
 SERVICE = "assumer-bench"
 USERNAME = "probe"
+# The size of a cached session (credentials JSON with a session token), so that an
+# encrypted session's decryption costs what it costs on a cache hit.
+VALUE = "bench-value-" + "x" * 1400
 
 ROWS = {
     "python -c pass": "pass",
@@ -36,10 +39,18 @@ ROWS = {
         "    col = secretstorage.get_default_collection(c)\n"
         f"    [i.get_secret() for i in col.search_items({{'service': {SERVICE!r}, 'username': {USERNAME!r}}})]"
     ),
-    "assumer.store.secretservice.get_password": (
+    "assumer.store.secretservice.get_password (encrypted session, AES in Python)": (
         f"from assumer.store.secretservice import get_password; assert get_password({SERVICE!r}, {USERNAME!r})"
     ),
 }
+# The lean read as secretservice.py does it, with a plain and with an encrypted session
+# (tests/bench/secretservice_session.py): the same code but for the session.
+_SESSION_READ = os.path.join(os.path.dirname(os.path.abspath(__file__)), "secretservice_session.py")
+for _mode, _label in (("plain", "plain session"), ("dh", "encrypted session, AES by cryptography"),
+                      ("dh-python", "encrypted session, AES in Python (what the reader does)")):
+    ROWS[f"lean read, {_label}"] = (
+        f"import runpy; assert runpy.run_path({_SESSION_READ!r})['read']({SERVICE!r}, {USERNAME!r}, {_mode!r})"
+    )
 BASELINE = "baseline: import keyring; keyring.get_password"
 
 
@@ -78,7 +89,7 @@ def main() -> None:
 
     import keyring
 
-    keyring.set_password(SERVICE, USERNAME, "bench-value")
+    keyring.set_password(SERVICE, USERNAME, VALUE)
     try:
         times: dict[str, list[float]] = {row: [] for row in ROWS}
         rss: dict[str, int] = {row: 0 for row in ROWS}

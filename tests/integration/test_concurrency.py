@@ -173,12 +173,35 @@ def test_a_lock_file_replaced_by_a_symlink_is_refused_cleanly(aws_home: AwsHome,
     assert target.read_text() == ""
 
 
-def test_a_lock_directory_open_to_others_is_refused(aws_home: AwsHome) -> None:
+def make_unsafe(directory: Path) -> None:
+    """``directory`` as another user would leave it: theirs (when we are root), else open to everyone."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o777)
+    if os.geteuid() == 0:
+        os.chown(directory, 65534, 65534)  # nobody
+
+
+def test_a_lock_directory_another_user_made_is_warned_about_and_avoided(aws_home: AwsHome) -> None:
+    """Another user pre-created XDG_RUNTIME_DIR/assumer (a shared runtime dir): one warning, the cache dir's locks."""
     lock_dir = Path(aws_home.env["XDG_RUNTIME_DIR"]) / "assumer"
-    lock_dir.mkdir(mode=0o700, exist_ok=True)
-    lock_dir.chmod(0o777)
+    make_unsafe(lock_dir)
+    result = aws_home.run(["env", "r"])
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("assumer: warning: ") and str(lock_dir) in lines[0], lines
+    fallback = Path(aws_home.env["XDG_CACHE_HOME"]) / "assumer" / "locks"
+    assert str(fallback) in lines[0]
+    assert list(fallback.glob("*.lock")) and not list(lock_dir.glob("*.lock"))
+    assert aws_home.proxy.count("AssumeRole") == 1
+
+
+def test_lock_directories_that_are_both_unsafe_are_refused(aws_home: AwsHome) -> None:
+    lock_dir = Path(aws_home.env["XDG_RUNTIME_DIR"]) / "assumer"
+    fallback = Path(aws_home.env["XDG_CACHE_HOME"]) / "assumer" / "locks"
+    make_unsafe(lock_dir)
+    make_unsafe(fallback)
     result = aws_home.run(["env", "r"])
     lines = result.stderr.splitlines()
     assert result.returncode == 3 and len(lines) == 1, result.stderr
-    assert lines[0].startswith("assumer: error: ") and str(lock_dir) in lines[0]
+    assert lines[0].startswith("assumer: error: ") and str(lock_dir) in lines[0] and str(fallback) in lines[0]
     assert aws_home.proxy.count("AssumeRole") == 0

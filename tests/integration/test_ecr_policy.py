@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.tools.awshome import AwsHome
-from tests.tools.ecr import DIGEST, EcrServices, admin_client
+from tests.tools.ecr import ALLOW, DIGEST, EcrServices, admin_client
 
 
 def printed(home: AwsHome, *args: str) -> str:
@@ -36,7 +36,7 @@ def make_role(home: AwsHome, name: str, *policy_args: str) -> None:
 
 def test_printed_policy_allows_create_repository_and_push(ecr_home: AwsHome, ecr: EcrServices) -> None:
     make_role(ecr_home, "RPOLICY", "--allow-create-repository")
-    result = ecr_home.run(["ecr-push", "rpolicy", ecr.image, "--registry", ecr.registry.host,
+    result = ecr_home.run(["ecr-push", "rpolicy", ecr.image, "--registry", ecr.registry.host, ALLOW,
                            "--repository", "made-by-policy", "--tag", "p1", "--create-repository"])
     assert result.returncode == 0, result.stderr
     assert DIGEST.match(result.stdout), result.stdout

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.tools.awshome import AwsHome
-from tests.tools.ecr import DIGEST, EcrServices
+from tests.tools.ecr import ALLOW, DIGEST, EcrServices
 from tests.tools.secret_service import keyring_items
 from tests.tools.secrets_scan import files_containing, files_written_since
 
@@ -24,7 +24,7 @@ TWELVE_HOURS = 12 * 3600
 
 
 def push(home: AwsHome, ecr: EcrServices, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
-    return home.run(["ecr-push", "r", ecr.image, "--registry", ecr.registry.host, *args], **kwargs)
+    return home.run(["ecr-push", "r", ecr.image, "--registry", ecr.registry.host, ALLOW, *args], **kwargs)
 
 
 def pushed_digest(result: subprocess.CompletedProcess[str], ecr: EcrServices, tag: str) -> str:
@@ -53,7 +53,7 @@ def test_print_password_prints_only_the_password(ecr_home: AwsHome, ecr: EcrServ
 
 
 def test_login_with_docker_then_push_with_the_engine_alone(ecr_home: AwsHome, ecr: EcrServices) -> None:
-    result = ecr_home.run(["ecr-login", "r", "--registry", ecr.registry.host, "--engine", "docker"])
+    result = ecr_home.run(["ecr-login", "r", "--registry", ecr.registry.host, ALLOW, "--engine", "docker"])
     assert result.returncode == 0, result.stderr
     assert f"logged docker in to {ecr.registry.host}" in result.stderr
     assert result.stdout == ""
@@ -67,7 +67,7 @@ def test_login_with_docker_then_push_with_the_engine_alone(ecr_home: AwsHome, ec
 
 
 def test_login_with_podman(ecr_home: AwsHome, ecr: EcrServices) -> None:
-    result = ecr_home.run(["ecr-login", "r", "--registry", ecr.registry.host, "--engine", "podman"])
+    result = ecr_home.run(["ecr-login", "r", "--registry", ecr.registry.host, ALLOW, "--engine", "podman"])
     assert result.returncode == 0, result.stderr
     assert f"logged podman in to {ecr.registry.host}" in result.stderr
 
@@ -78,20 +78,21 @@ def test_login_refused_by_the_registry_is_exit_7_with_the_engines_words(
 
     other = Registry(tmp_path / "other", password="not-the-moto-password").start()
     try:
-        result = ecr_home.run(["ecr-login", "r", "--registry", other.host, "--engine", "docker"])
+        result = ecr_home.run(["ecr-login", "r", "--registry", other.host, ALLOW, "--engine", "docker"])
     finally:
         other.stop()
     assert result.returncode == 7, result.stderr
-    assert result.stderr.startswith(f"assumer: error: docker login to {other.host} failed:")
+    assert result.stderr.splitlines()[-1].startswith(f"assumer: error: docker login to {other.host} failed:")
     assert "401" in result.stderr or "unauthorized" in result.stderr.lower()
 
 
 def test_role_without_get_authorization_token_is_denied_exit_4(ecr_home: AwsHome, ecr: EcrServices) -> None:
     """R2 has no ECR permission: moto denies (403) and the message names the missing action."""
-    result = ecr_home.run(["ecr-login", "r2", "--registry", ecr.registry.host])
+    result = ecr_home.run(["ecr-login", "r2", "--registry", ecr.registry.host, ALLOW])
     assert result.returncode == 4, result.stderr
     assert "ecr:GetAuthorizationToken" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    warning, error = result.stderr.strip().splitlines()  # the opt-in's warning, then one error line
+    assert "is not an ECR registry" in warning and error.startswith("assumer: error: ")
 
 
 def test_no_engine_on_path_is_exit_7(ecr_home: AwsHome, tmp_path: Path) -> None:
@@ -141,6 +142,7 @@ def test_push_prints_the_reference_the_registry_holds_and_writes_no_password(
     assert "docker" in watch.seen  # the watch did see the engine run
     # Progress and messages on stderr only.
     assert f"pushing {ecr.image} to {ecr.registry.host}/app:v1" in result.stderr
+    assert result.stderr.count(f"{ecr.registry.host} is not an ECR registry") == 1  # the opt-in's warning, once
     print(f"ecr-push took {elapsed:.2f}s")
 
 
@@ -228,7 +230,7 @@ def refusing_registry(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_refused_push_to_a_missing_repository_says_so_exit_7(ecr_home: AwsHome, ecr: EcrServices,
                                                              refusing_registry) -> None:
     """The registry refuses, and ECR's API says why: the repository does not exist."""
-    result = ecr_home.run(["ecr-push", "r", ecr.image, "--registry", refusing_registry.host,
+    result = ecr_home.run(["ecr-push", "r", ecr.image, "--registry", refusing_registry.host, ALLOW,
                            "--repository", "nothere", "--tag", "x"])
     assert result.returncode == 7, result.stderr
     last = result.stderr.strip().splitlines()[-1]
@@ -240,7 +242,7 @@ def test_refused_push_to_a_missing_repository_says_so_exit_7(ecr_home: AwsHome, 
 
 def test_refused_push_carries_the_engines_words_exit_7(ecr_home: AwsHome, ecr: EcrServices,
                                                        refusing_registry) -> None:
-    result = ecr_home.run(["ecr-push", "r", ecr.image, "--registry", refusing_registry.host, "--tag", "x"])
+    result = ecr_home.run(["ecr-push", "r", ecr.image, "--registry", refusing_registry.host, ALLOW, "--tag", "x"])
     assert result.returncode == 7, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"assumer: error: docker push {refusing_registry.host}/app:x failed: ")
@@ -257,7 +259,7 @@ def test_create_repository_without_permission_is_exit_4(ecr_home: AwsHome, ecr: 
 
 
 def test_missing_local_image_is_exit_7(ecr_home: AwsHome, ecr: EcrServices) -> None:
-    result = ecr_home.run(["ecr-push", "r", "localhost/nothing:here", "--registry", ecr.registry.host,
+    result = ecr_home.run(["ecr-push", "r", "localhost/nothing:here", "--registry", ecr.registry.host, ALLOW,
                            "--repository", "app"])
     assert result.returncode == 7, result.stderr
     assert "local image 'localhost/nothing:here' was not found" in result.stderr
@@ -277,7 +279,7 @@ def test_signal_during_push_stops_the_engine_and_removes_the_config(
     listener = _silent_registry()
     host = f"127.0.0.1:{listener.getsockname()[1]}"
     try:
-        child = subprocess.Popen([ecr_home.assumer, "ecr-push", "r", ecr.image, "--registry", host,
+        child = subprocess.Popen([ecr_home.assumer, "ecr-push", "r", ecr.image, "--registry", host, ALLOW,
                                   "--repository", "app", "--tag", "sig"],
                                  env=ecr_home.process_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True, start_new_session=True, stdin=subprocess.DEVNULL)
@@ -299,6 +301,48 @@ def test_signal_during_push_stops_the_engine_and_removes_the_config(
     for pid in engines:
         assert not Path(f"/proc/{pid}").exists() or _zombie(pid), f"engine {pid} still running"
     ecr.podman.remove_image(f"{host}/app:sig")
+
+
+def test_after_sigkill_the_next_push_removes_the_stale_config_and_spares_a_running_push(
+        ecr_home: AwsHome, ecr: EcrServices) -> None:
+    """SIGKILL leaves no chance to clean up: the next push removes what a dead push left, never a live one's."""
+    listener = _silent_registry()
+    host = f"127.0.0.1:{listener.getsockname()[1]}"
+
+    def hanging_push(tag: str) -> subprocess.Popen[str]:
+        child = subprocess.Popen([ecr_home.assumer, "ecr-push", "r", ecr.image, "--registry", host, ALLOW,
+                                  "--repository", "app", "--tag", tag], env=ecr_home.process_env(),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+                                 start_new_session=True, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not pushes_of(child.pid) and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.05)
+        assert pushes_of(child.pid), "the push made no private config"
+        return child
+
+    def pushes_of(pid: int) -> list[str]:
+        return [p for p in leftovers(ecr_home) if Path(p).name.startswith(f"assumer-push-{pid}-")]
+
+    running = None
+    try:
+        killed = hanging_push("killed")
+        os.killpg(killed.pid, signal.SIGKILL)  # assumer and the engine it started
+        killed.wait(timeout=30)
+        assert leftovers(ecr_home) == pushes_of(killed.pid) != []  # left behind
+        running = hanging_push("running")  # the next push removes it ...
+        assert leftovers(ecr_home) == pushes_of(running.pid)
+        result = push(ecr_home, ecr, "--tag", "after-kill")  # ... and a push beside a running one spares it
+        pushed_digest(result, ecr, "after-kill")
+        assert leftovers(ecr_home) == pushes_of(running.pid) != []
+        running.send_signal(signal.SIGTERM)
+        assert running.wait(timeout=30) == 143
+        assert leftovers(ecr_home) == []
+    finally:
+        listener.close()
+        if running is not None and running.poll() is None:
+            os.killpg(running.pid, signal.SIGKILL)
+    for tag in ("killed", "running"):
+        ecr.podman.remove_image(f"{host}/app:{tag}")
 
 
 def _children(pid: int) -> list[int]:
@@ -324,7 +368,8 @@ def _zombie(pid: int) -> bool:
 def test_debug_redacts_the_token_and_the_password(ecr_home: AwsHome, ecr: EcrServices) -> None:
     import base64
 
-    result = ecr_home.run(["--debug", "ecr-push", "r", ecr.image, "--registry", ecr.registry.host, "--tag", "debug"])
+    result = ecr_home.run(["--debug", "ecr-push", "r", ecr.image, "--registry", ecr.registry.host, ALLOW,
+                           "--tag", "debug"])
     assert result.returncode == 0, result.stderr
     assert "GetAuthorizationToken" in result.stderr  # botocore's own logs are there ...
     encoded = base64.b64encode(f"AWS:{ecr.password}".encode()).decode()
@@ -348,7 +393,7 @@ def test_warm_push_imports_no_sdk(ecr_home: AwsHome, ecr: EcrServices) -> None:
     import sys
 
     ecr_home.proxy.set_ecr_expiry(TWELVE_HOURS)
-    args = ["ecr-push", "r", ecr.image, "--registry", ecr.registry.host, "--tag", "probe"]
+    args = ["ecr-push", "r", ecr.image, "--registry", ecr.registry.host, ALLOW, "--tag", "probe"]
     for expected in ("boto3,botocore", ""):
         result = ecr_home.command([sys.executable, "-c", PUSH_PROBE, *args])
         pushed_digest(result, ecr, "probe")
@@ -371,10 +416,10 @@ def test_plain_http_registry_is_refused_by_the_engine_exit_7(ecr_home: AwsHome, 
                                                              plain_http_registry) -> None:
     """podman insists on HTTPS (no insecure-registry set-up here): one line with its words, nothing left."""
     host = plain_http_registry.host
-    login = ecr_home.run(["ecr-login", "r", "--registry", host, "--engine", "docker"])
+    login = ecr_home.run(["ecr-login", "r", "--registry", host, ALLOW, "--engine", "docker"])
     assert login.returncode == 7, login.stderr
-    assert login.stderr.startswith(f"assumer: error: docker login to {host} failed: ")
-    result = ecr_home.run(["ecr-push", "r", ecr.image, "--registry", host, "--tag", "http"])
+    assert login.stderr.splitlines()[-1].startswith(f"assumer: error: docker login to {host} failed: ")
+    result = ecr_home.run(["ecr-push", "r", ecr.image, "--registry", host, ALLOW, "--tag", "http"])
     assert result.returncode == 7, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"assumer: error: docker push {host}/app:http failed: ") and "HTTPS" in last

@@ -16,10 +16,12 @@ from pathlib import Path
 
 from tests.tools import oci
 from tests.tools.engine import PodmanService
-from tests.tools.moto_server import REGION, World
+from tests.tools.moto_server import REGION, Keys, World
 from tests.tools.registry import Registry, moto_password
 
 IMAGE = "localhost/app:latest"
+# The test registry on 127.0.0.1 is not ECR: the suite opts in to sending it the token, as a user would.
+ALLOW = "--allow-non-ecr-registry"
 REPOSITORY = "app"
 # What ecr-push prints: HOST/REPOSITORY:TAG@sha256:DIGEST and a newline.
 DIGEST = re.compile(r"^(?P<ref>\S+):(?P<tag>[^:@/]+)@(?P<digest>sha256:[0-9a-f]{64})\n$")
@@ -41,6 +43,41 @@ def create_repository(world: World, name: str) -> None:
         client.create_repository(repositoryName=name)
     except client.exceptions.RepositoryAlreadyExistsException:
         pass
+
+
+def partition_user(world: World, region: str) -> Keys:
+    """Keys of a user in ``region``'s partition, allowed GetSessionToken and GetAuthorizationToken.
+
+    moto keeps one IAM per partition and checks a request's keys in the partition of
+    the region it was signed for, so U's keys are unknown in cn, gov, iso or eusc. The
+    user is created with enforcement paused (only while these few calls run) and made
+    again on every call (a new key each time).
+    """
+    import json as json_
+    import time
+    import urllib.request
+
+    import boto3
+
+    def set_free_requests(count: int) -> None:  # moto's reset-auth: how many requests skip authentication
+        request = urllib.request.Request(f"{world.endpoint}/moto-api/reset-auth", data=str(count).encode(),
+                                         method="POST", headers={"Content-Type": "text/plain"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    iam = boto3.client("iam", endpoint_url=world.endpoint, region_name=region, aws_access_key_id="AKIAPARTITIONSETUP",
+                       aws_secret_access_key="setup")
+    name = f"P{time.monotonic_ns()}"
+    document = json_.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["sts:GetSessionToken", "ecr:GetAuthorizationToken"], "Resource": "*"}]})
+    set_free_requests(100)
+    try:
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName="ecr-login", PolicyDocument=document)
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+    finally:
+        set_free_requests(0)  # enforcement on again, as tests.tools.moto_server.enforce_iam leaves it
+    return Keys(key["AccessKeyId"], key["SecretAccessKey"])
 
 
 @dataclass

@@ -96,3 +96,33 @@ def test_a_signal_during_clean_up_waits_for_it_to_finish() -> None:
     assert finished == [True]
     assert caught.value.exit_code == 143
     assert "nothing was left behind" in str(caught.value)
+
+
+def test_a_push_config_whose_process_is_gone_is_removed_and_a_live_ones_is_kept(tmp_path: Path) -> None:
+    """SIGKILL leaves the private config behind: the next push removes it, never a running push's."""
+    gone = 4194304 + 1  # above any pid_max: no process has it
+    stale = tmp_path / f"assumer-push-{gone}-abcd"
+    live = tmp_path / f"assumer-push-{os.getppid()}-efgh"  # pytest's parent runs
+    mine = tmp_path / f"assumer-push-{os.getpid()}-ijkl"  # this process's own push
+    released = tmp_path / "assumer-push-mnop"  # no pid in the name: cannot tell, left alone
+    for directory in (stale, live, mine, released):
+        directory.mkdir()
+        (directory / "config.json").write_text("{}")
+    (tmp_path / f"assumer-push-{gone}-file").write_text("")  # not a directory: left alone
+    assert engine.remove_stale_configs(str(tmp_path)) == [str(stale)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [live.name, mine.name, released.name, f"assumer-push-{gone}-file"])
+
+
+def test_the_private_config_is_named_after_its_process(tmp_path: Path) -> None:
+    runner = engine.Engine("docker", "/bin/true", "docker")
+    environ = {"HOME": str(tmp_path), "PATH": os.defpath, "XDG_RUNTIME_DIR": str(tmp_path)}
+    (tmp_path / f"assumer-push-{4194304 + 1}-x").mkdir()
+    helper_dir = tmp_path / "bin"
+    helper_dir.mkdir()
+    (helper_dir / engine.HELPER).write_text("#!/bin/sh\n")
+    (helper_dir / engine.HELPER).chmod(0o755)
+    environ["PATH"] = str(helper_dir)
+    with engine.private_docker_config(runner, "h:1", {}, environ) as (env, _):
+        assert Path(env["DOCKER_CONFIG"]).name.startswith(f"assumer-push-{os.getpid()}-")
+        assert [p.name for p in tmp_path.glob("assumer-push-*")] == [Path(env["DOCKER_CONFIG"]).name]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from assumer.cli.render import (
     credential_process_json,
-    quote_dotenv,
     quote_fish,
     quote_posix,
     quote_powershell,
@@ -18,6 +17,7 @@ from assumer.cli.render import (
     variables_to_unset,
 )
 from assumer.credentials import Credentials
+from assumer.errors import ConfigError
 
 EXPIRY = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 CREDS = Credentials("ASIAKEY", "sec/ret+", "tok=en", EXPIRY)
@@ -41,6 +41,7 @@ def test_long_term_keys_unset_the_stale_session_fields() -> None:
     variables = session_variables(Credentials("AKIA", "s"), "u", None)
     assert variables_to_unset(variables) == [
         "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "ASSUMER_EXPIRATION",
+        "ASSUMER_OBTAINED",
     ]
 
 
@@ -54,7 +55,6 @@ VARS = {"A": "plain", "B": "it's $(x)\n"}
         ("zsh", "unset P;\nexport A=plain;\nexport B=$'it\\x27s\\x20\\x24\\x28x\\x29\\x0a';\n"),
         ("fish", "if set -q -g P; set -e -g P; end;\nset -gx A plain;\nset -gx B 'it\\'s $(x)'\\x0a;\n"),
         ("powershell", "Remove-Item Env:P -ErrorAction SilentlyContinue\n$Env:A = 'plain'\n$Env:B = 'it''s $(x)\n'\n"),
-        ("dotenv", 'A=plain\nB="it\'s \\$(x)\\n"\n'),
         ("json", '{\n  "A": "plain",\n  "B": "it\'s $(x)\\n"\n}\n'),
     ],
 )
@@ -83,7 +83,24 @@ def test_a_final_newline_is_quoted_like_any_other() -> None:
     # A regex "$" matches before a final newline: "eu-west-1\n" once went out bare.
     assert quote_posix("eu-west-1\n") == "$'eu-west-1\\x0a'"
     assert quote_fish("0\n") == "'0'\\x0a"
-    assert quote_dotenv("0\n") == '"0\\n"'
+    with pytest.raises(ConfigError):
+        render({"A": "0\n"}, [], "dotenv")
+
+
+def test_dotenv_writes_session_values_bare() -> None:
+    variables = session_variables(Credentials("ASIAKEY", "sec/ret+", "tok=en/+", EXPIRY), "r.x@y,z:1", "us-east-1")
+    text = render(variables, ["P"], "dotenv")
+    assert text.splitlines()[:3] == ["AWS_ACCESS_KEY_ID=ASIAKEY", "AWS_SECRET_ACCESS_KEY=sec/ret+",
+                                     "AWS_SESSION_TOKEN=tok=en/+"]
+    assert "ASSUMER_PROFILE=r.x@y,z:1\n" in text and '"' not in text
+
+
+@pytest.mark.parametrize("value", ["it's", "a b", "$(x)", "`x`", "${HOME}", 'q"', "a#b", "~", "a\\b", "\n", "é", "*"])
+def test_dotenv_refuses_what_its_readers_read_differently(value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        render({"ASSUMER_PROFILE": value}, [], "dotenv")
+    assert "ASSUMER_PROFILE" in caught.value.message and value not in caught.value.message
+    assert caught.value.exit_code == 3
 
 
 def test_unset_covers_every_variable() -> None:
@@ -102,3 +119,11 @@ def test_credential_process_document() -> None:
         '{"Version": 1, "AccessKeyId": "ASIAKEY", "SecretAccessKey": "sec/ret+", '
         '"SessionToken": "tok=en", "Expiration": "2026-01-02T03:04:05Z"}\n'
     )
+
+
+def test_obtained_goes_to_the_shell_for_the_renewal_rule_never_to_credential_process() -> None:
+    from assumer.cli.render import credential_process_json
+
+    creds = CREDS._replace(obtained=EXPIRY - timedelta(seconds=900))
+    assert session_variables(creds, "r", None)["ASSUMER_OBTAINED"] == str(int(EXPIRY.timestamp()) - 900)
+    assert "Obtained" not in credential_process_json(creds)

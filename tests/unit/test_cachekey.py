@@ -1,0 +1,163 @@
+"""Cache keys: what decides a session is in its key, and nothing secret is.
+
+The user flows (keys changed in the file, ``add``/``remove``, endpoints) run against
+moto and the real keyring in tests/integration/test_cache_identity.py; these are the
+root kinds and settings the suite has no real service for (SSO, credential_process,
+web identity) and the index rows behind ``clear``, ``add`` and ``remove``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assumer.core.cachekey import endpoint_part, fingerprint, root_part, session_key
+from assumer.core.profiles import AwsConfig, IniFile
+from assumer.credentials import Credentials
+from assumer.store.cache import Index, SessionCache, clear, clear_derived
+from tests.tools.fakes import MemoryStore
+
+R = "arn:aws:iam::123456789012:role/R"
+KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def config(extra_config: str = "", credentials: str = "") -> AwsConfig:
+    text = f"[profile u]\nregion = ap-northeast-1\n[profile r]\nrole_arn = {R}\nsource_profile = u\n{extra_config}"
+    creds = credentials or f"[u]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"
+    return AwsConfig(IniFile("config", text), IniFile("credentials", creds))
+
+
+def key(aws: AwsConfig, profile: str = "r", environ: dict[str, str] | None = None) -> str:
+    return session_key(aws.resolve(profile), environ=environ or {}, config=aws)
+
+
+def test_the_key_of_a_role_follows_the_root_key_id_not_the_secret() -> None:
+    base = key(config())
+    other_id = config(credentials=f"[u]\naws_access_key_id = AKIAOTHEROTHEROTHER1\naws_secret_access_key = {SECRET}\n")
+    other_secret = config(credentials=f"[u]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = x{SECRET}\n")
+    assert key(other_id) != base
+    assert key(other_secret) == base  # the same principal's key: the secret never enters the key
+    assert key(config(), "u") != key(other_id, "u")  # GetSessionToken too
+
+
+def test_no_secret_and_no_key_id_in_the_parts() -> None:
+    aws = config()
+    parts = json.dumps([root_part(aws.resolve("u"), aws, {}), endpoint_part("r", aws, {})])  # type: ignore[arg-type]
+    assert KEY_ID not in parts and SECRET not in parts
+    assert fingerprint(KEY_ID) in parts and len(fingerprint(KEY_ID)) == 16
+
+
+@pytest.mark.parametrize("root", [
+    "credential_process = /bin/creds --account a",
+    "sso_start_url = https://a.awsapps.com/start\nsso_account_id = 111111111111\nsso_role_name = Admin\n"
+    "sso_region = us-east-1",
+    "web_identity_token_file = /var/run/token-a",
+])
+def test_roots_without_static_keys_are_identified_by_their_settings(root: str) -> None:
+    def aws(account: str) -> AwsConfig:
+        text = f"[profile r]\nrole_arn = {R}\nsource_profile = s\n[profile s]\n{root.replace('a', account)}\n"
+        return AwsConfig(IniFile("config", text), IniFile("credentials", ""))
+
+    assert key(aws("a")) == key(aws("a"))
+    assert key(aws("a")) != key(aws("b"))
+
+
+def test_an_sso_session_section_is_part_of_the_root() -> None:
+    def aws(url: str) -> AwsConfig:
+        text = (f"[profile r]\nrole_arn = {R}\nsource_profile = s\n[profile s]\nsso_session = corp\n"
+                f"sso_account_id = 111111111111\nsso_role_name = Admin\n"
+                f"[sso-session corp]\nsso_start_url = {url}\nsso_region = us-east-1\n")
+        return AwsConfig(IniFile("config", text), IniFile("credentials", ""))
+
+    assert key(aws("https://a.awsapps.com/start")) != key(aws("https://b.awsapps.com/start"))
+
+
+def test_the_environment_root_is_its_key_id() -> None:
+    aws = AwsConfig(IniFile("config", f"[profile e]\nrole_arn = {R}\ncredential_source = Environment\n"),
+                    IniFile("credentials", ""))
+    first = key(aws, "e", {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET})
+    assert first == key(aws, "e", {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": "other"})
+    assert first != key(aws, "e", {"AWS_ACCESS_KEY_ID": "AKIAOTHEROTHEROTHER1", "AWS_SECRET_ACCESS_KEY": SECRET})
+
+
+@pytest.mark.parametrize("setting", [
+    "endpoint_url = https://sts.example.com",
+    "services = alt",
+    "use_fips_endpoint = true",
+    "sts_regional_endpoints = legacy",
+])
+def test_the_profiles_endpoint_settings_are_part_of_the_key(setting: str) -> None:
+    services = "[services alt]\nsts =\n  endpoint_url = https://sts.example.com\n"
+    assert key(config(f"{setting}\n{services}")) != key(config(services))
+
+
+def test_the_services_sections_sts_endpoint_is_part_of_the_key() -> None:
+    def aws(url: str) -> AwsConfig:
+        return config(f"services = alt\n[services alt]\nsts =\n  endpoint_url = {url}\n")
+
+    assert key(aws("https://a.example.com")) != key(aws("https://b.example.com"))
+
+
+@pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_USE_FIPS_ENDPOINT"])
+def test_the_environments_endpoint_is_part_of_the_key(variable: str) -> None:
+    assert key(config(), environ={variable: "x"}) != key(config())
+
+
+def test_an_arn_target_takes_the_endpoint_of_its_source_profile() -> None:
+    plain = config()
+    pointed = AwsConfig(IniFile("config", "[profile u]\nendpoint_url = https://sts.example.com\n"), plain.credentials)
+    assert session_key(plain.resolve(R, source_profile="u"), environ={}, config=plain) != session_key(
+        pointed.resolve(R, source_profile="u"), environ={}, config=pointed)
+
+
+def test_profiles_with_the_same_settings_share_a_key_and_the_index_lists_both(tmp_path) -> None:
+    aws = config(f"[profile rcopy]\nrole_arn = {R}\nsource_profile = u\n")
+    assert key(aws, "r") == key(aws, "rcopy")
+    store, index = MemoryStore(), Index(tmp_path / "index.json")
+    cache = SessionCache(store, index)
+    shared = key(aws, "r")
+    cache.put(shared, Credentials("ASIA1", "s", "t"), profile="r", kind="session", root="u")
+    cache.put(shared, Credentials("ASIA2", "s", "t"), profile="rcopy", kind="session", root="u")
+    assert index.load()[shared]["profiles"] == ["r", "rcopy"]
+    assert clear(index, store, profile="r") == ["r", "rcopy"]
+    assert store.get(shared) is None and index.load() == {}
+
+
+def test_clear_deletes_the_key_a_profile_makes_now_even_without_its_row(tmp_path) -> None:
+    store, index = MemoryStore(), Index(tmp_path / "index.json")
+    store.set("session:k", "{}")
+    assert clear(index, store, profile="rcopy", keys=["session:k"]) == ["rcopy"]
+    assert store.get("session:k") is None
+
+
+def test_clear_derived_takes_the_roots_sessions_and_rows_of_unknown_origin(tmp_path) -> None:
+    store, index = MemoryStore(), Index(tmp_path / "index.json")
+    cache = SessionCache(store, index)
+    for name, root in (("from-u", "u"), ("from-w", "w")):
+        cache.put(f"session:{name}", Credentials("ASIA1", "s", "t"), profile=name, kind="session", root=root)
+    cache.put_text("ecr:t", "token", profile="r", kind="ecr", detail="host", expiration="")
+    assert clear_derived(index, store, root="u") == ["from-u", "r"]
+    assert list(index.load()) == ["session:from-w"]
+    assert store.get("session:from-w") is not None
+
+
+def test_the_digest_without_openssl_is_sha256() -> None:
+    import hashlib
+
+    from assumer.digest import sha256, sha256_hex
+
+    for data in (b"", b"abc", bytes(range(256)) * 5):
+        assert sha256(data) == hashlib.sha256(data).digest()
+        assert sha256_hex(data) == hashlib.sha256(data).hexdigest()
+
+
+def test_the_default_session_name_is_getpass_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    import getpass
+
+    from assumer.core.cachekey import default_session_name
+
+    assert default_session_name() == f"assumer-{getpass.getuser()}"[:64].replace(" ", "-")
+    monkeypatch.setenv("LOGNAME", "a b/c")
+    assert default_session_name() == "assumer-a-b-c"
