@@ -47,6 +47,7 @@ for _command in (
     admin_commands.clear_command,
     admin_commands.add_command,
     admin_commands.remove_command,
+    admin_commands.rotate_command,
     admin_commands.shell_init_command,
     ecr_commands.ecr_login_command,
     ecr_commands.ecr_push_command,
@@ -61,8 +62,9 @@ def run(argv: list[str] | None = None) -> NoReturn:
     interrupt_on_sigterm()
     debug = debug_requested(sys.argv[1:] if argv is None else argv)
     try:
-        cli.main(args=argv, prog_name="assumer", standalone_mode=False)
-        code = 0
+        # Without standalone mode click returns, not raises, the code of a command's Exit (exec --server's).
+        returned = cli.main(args=argv, prog_name="assumer", standalone_mode=False)
+        code = returned if isinstance(returned, int) else 0
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):

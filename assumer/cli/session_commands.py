@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from assumer.cli.common import SessionKwargs
-    from assumer.core.session import Session
+    from assumer.core.session import Session, SessionOptions
 
 
 @click.command("env")
@@ -70,20 +70,78 @@ class ExecCommand(click.Command):
 @click.command("exec", cls=ExecCommand)
 @profile_argument(required=False)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.option("--server", is_flag=True,
+              help="Serve the credentials from a local endpoint that renews them, for commands that outlive "
+                   "a session (assumer stays the parent).")
 @session_options
-def exec_command(profile: str | None, command: tuple[str, ...], **kwargs: Unpack[SessionKwargs]) -> None:
+def exec_command(profile: str | None, command: tuple[str, ...], server: bool,
+                 **kwargs: Unpack[SessionKwargs]) -> None:
     """Run COMMAND (default: $SHELL) with PROFILE's credentials; its exit status is assumer's."""
     from assumer.cli import process, render
 
     profile = profile or choose_profile()
-    found = session_for(profile, options_from(kwargs))
+    options = options_from(kwargs)
+    found = session_for(profile, options)
+    argv = list(command) or process.default_command(os.environ)
+    if not command:
+        _say_subshell(argv[0], found, nested_in=profile_in_use(os.environ))
+    if server:
+        raise click.exceptions.Exit(_run_with_server(argv, found, options))
     variables = render.session_variables(found.credentials, found.profile, found.region)
     env = process.child_environment(os.environ, variables, render.variables_to_unset(variables))
-    argv = list(command)
-    if not argv:
-        argv = process.default_command(os.environ)
-        _say_subshell(argv[0], found, nested_in=profile_in_use(os.environ))
     process.replace_process(argv, env)
+
+
+def _run_with_server(argv: list[str], found: Session, options: SessionOptions) -> int:
+    """``exec --server``: the child asks a local endpoint for credentials, renewed while it runs."""
+    from assumer.cli import credserver, process
+    from assumer.core.session import get_session
+    from assumer.store.cache import min_ttl
+
+    environ = dict(os.environ)
+    hidden = check_server_chain(environ)
+    renewal = options._replace(refresh=False, mfa_code=None)  # a code is good once; renewals ask ahead of time
+    server = credserver.CredentialServer(found.credentials, lambda: get_session(found.profile, renewal).credentials,
+                                         label=found.profile, min_ttl=min_ttl())
+    with server:
+        env = process.server_environment(environ, url=server.url, token=server.token, region=found.region,
+                                         profile=found.profile, hide_credentials_file=hidden)
+        return process.run_in_foreground(argv, env)
+
+
+def check_server_chain(environ: dict[str, str]) -> bool:
+    """Whether the child must not see the credentials file: SDKs read ``[default]`` before the endpoint.
+
+    Keys for ``[default]`` in the credentials file are hidden from the child (True, said
+    once); a ``[default]`` in the config file that supplies credentials is refused, as
+    hiding that file would take the rest of the user's settings with it.
+    """
+    from assumer import ui
+    from assumer.core.profiles import AwsConfig, config_paths
+    from assumer.errors import ConfigError
+
+    config = AwsConfig.load(environ)
+    if not config.exists("default"):
+        return False
+    credentials_path = config_paths(environ)[1]
+    supplying = {key: value for key, value in config.settings("default").items() if key in _DEFAULT_SUPPLIERS}
+    from_config = sorted(key for key, value in supplying.items() if value.path != credentials_path)
+    if from_config:
+        where = supplying[from_config[0]].where
+        raise ConfigError(f"{where}: the [default] profile supplies credentials ({', '.join(from_config)}), which "
+                          "SDKs use before the credentials server of exec --server",
+                          hint="move that setting to a named profile, or run exec without --server")
+    if supplying:
+        ui.info(f"the command does not see {credentials_path}: its [default] keys would come before the "
+                "credentials server")
+        return True
+    return False
+
+
+# What makes botocore's chain stop at the [default] profile before it asks a container endpoint.
+_DEFAULT_SUPPLIERS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_security_token",
+                      "credential_process", "role_arn", "web_identity_token_file", "sso_session", "sso_start_url",
+                      "credential_source")
 
 
 def _say_subshell(shell: str, found: Session, *, nested_in: str | None) -> None:

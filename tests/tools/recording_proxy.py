@@ -3,8 +3,8 @@
 moto keeps no request count and checks neither MFA codes nor durations, so tests
 point ``AWS_ENDPOINT_URL`` here instead. For every request the proxy records the
 action (``Action=`` of the query protocol used by STS and IAM, or the suffix of
-``X-Amz-Target`` for the JSON protocol used by ECR), its parameters and the access
-key that signed it. On demand it answers with throttling or another error instead
+``X-Amz-Target`` for the JSON protocol used by ECR), its parameters, the access
+key that signed it and the region it was signed for. On demand it answers with throttling or another error instead
 of forwarding, delays a request, or rewrites the ``expiresAt`` of ECR's
 GetAuthorizationToken (moto's is in 2015).
 
@@ -35,6 +35,8 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding
               "trailer", "upgrade", "content-length"}
 SIGNER = re.compile(r"Credential=([A-Z0-9]+)/")
 SIGNATURE = re.compile(r"Signature=([0-9a-f]+)")
+# The SigV4 credential scope: KEY/DATE/REGION/SERVICE/aws4_request.
+SCOPE = re.compile(r"Credential=[A-Z0-9]+/\d{8}/([^/,]+)/([^/,]+)/aws4_request")
 
 
 @dataclass
@@ -51,6 +53,10 @@ class Record:
     # What a replay needs, so tests can look for it where it must never be (a --debug log).
     signature: str = ""  # the SigV4 signature of the Authorization header
     payload_sha256: str = ""  # the hash of the body, the last line of SigV4's canonical request
+    # The region and service the request was signed for (its credential scope): where the client meant
+    # to send it, whatever endpoint it reached.
+    region: str = ""
+    service: str = ""
 
 
 @dataclass
@@ -71,6 +77,7 @@ class ProxyState:
     records: list[Record] = field(default_factory=list)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     ecr_expires_in: float | None = None
+    sts_expires_in: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Set on reset so that requests sleeping in an injected delay stop waiting.
     wake: threading.Event = field(default_factory=threading.Event)
@@ -112,6 +119,12 @@ def rewrite_ecr_expiry(body: bytes, seconds: float) -> bytes:
     return json.dumps(data).encode()
 
 
+def rewrite_sts_expiry(body: bytes, seconds: float) -> bytes:
+    """Set a session's ``<Expiration>`` to now + ``seconds`` (STS itself refuses under 900 s)."""
+    moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds))
+    return re.sub(rb"<Expiration>[^<]*</Expiration>", f"<Expiration>{moment}</Expiration>".encode(), body)
+
+
 class Handler(BaseHTTPRequestHandler):
     """Forwards to ``server.upstream`` unless a fault says otherwise; serves ``/__proxy__/``."""
 
@@ -135,10 +148,12 @@ class Handler(BaseHTTPRequestHandler):
         action, params, json_protocol = parse_request(self.path, self.headers, body)
         authorization = self.headers.get("Authorization", "")
         signer, signature = SIGNER.search(authorization), SIGNATURE.search(authorization)
+        scope = SCOPE.search(authorization)
         record = Record(action, params, signer.group(1) if signer else None, json_protocol,
                         urllib.parse.urlsplit(self.path).path, time.time(),
                         signature=signature.group(1) if signature else "",
-                        payload_sha256=hashlib.sha256(body).hexdigest())
+                        payload_sha256=hashlib.sha256(body).hexdigest(),
+                        region=scope.group(1) if scope else "", service=scope.group(2) if scope else "")
         fault = proxy._take_fault(action, record)
         if fault and fault.delay:
             proxy.state.wake.wait(fault.delay)
@@ -151,6 +166,9 @@ class Handler(BaseHTTPRequestHandler):
         expires_in = proxy.state.ecr_expires_in
         if action == "GetAuthorizationToken" and status == 200 and expires_in is not None:
             payload = rewrite_ecr_expiry(payload, expires_in)
+        sts_expires_in = proxy.state.sts_expires_in
+        if action in ("AssumeRole", "GetSessionToken") and status == 200 and sts_expires_in is not None:
+            payload = rewrite_sts_expiry(payload, sts_expires_in)
         self._reply(record, status, headers, payload)
 
     def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -208,7 +226,7 @@ class RecordingProxy:
 
     # The methods that /__proxy__/ exposes to other processes (and ProxyClient mirrors).
     REMOTE = ("reset", "requests", "count", "params", "throttle", "fail", "delay",
-              "set_ecr_expiry")
+              "set_ecr_expiry", "set_sts_expiry")
 
     def __init__(self, upstream: str, *, port: int = 0) -> None:
         self.state = ProxyState()
@@ -270,6 +288,11 @@ class RecordingProxy:
         with self.state.lock:
             self.state.ecr_expires_in = seconds
 
+    def set_sts_expiry(self, seconds: float | None) -> None:
+        """Rewrite the ``Expiration`` of AssumeRole and GetSessionToken sessions to now + seconds (None: leave it)."""
+        with self.state.lock:
+            self.state.sts_expires_in = seconds
+
     def reset(self) -> None:
         """Forget records and faults, and release requests held in a delay."""
         with self.state.lock:
@@ -278,6 +301,7 @@ class RecordingProxy:
             self.state.records.clear()
             self.state.faults.clear()
             self.state.ecr_expires_in = None
+            self.state.sts_expires_in = None
 
     # -- reading --------------------------------------------------------------
 

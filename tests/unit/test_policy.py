@@ -69,3 +69,14 @@ def test_command_document_is_plain_json_and_warns_about_the_example_account() ->
     assert result.exit_code == 0
     assert json.loads(result.stdout)["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::123456789012:user/bob"}
     assert "example account 123456789012" in result.stderr
+
+
+def test_key_rotation_adds_the_three_iam_actions_on_the_user_itself() -> None:
+    setup = policy.Setup(account="111122223333", user="ci", allow_key_rotation=True)
+    statements = policy.user_policy(setup)["Statement"]
+    assert isinstance(statements, list) and len(statements) == 2
+    assert statements[1] == {"Sid": "RotateOwnKeys", "Effect": "Allow",
+                             "Action": ["iam:ListAccessKeys", "iam:CreateAccessKey", "iam:DeleteAccessKey"],
+                             "Resource": "arn:aws:iam::111122223333:user/${aws:username}"}
+    assert "rotating its own access keys" in policy.render_all(setup)
+    assert len(policy.user_policy(policy.Setup())["Statement"]) == 1  # not without the option
