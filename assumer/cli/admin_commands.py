@@ -1,11 +1,11 @@
-"""Commands that manage what assumer keeps: list, clear, add, remove, shell-init."""
+"""Commands that manage what assumer keeps: list, clear, add, remove, rotate, shell-init."""
 
 from __future__ import annotations
 
 import os
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,19 +14,55 @@ from assumer.cli.common import profile_argument, write_stdout
 from assumer.errors import ConfigError, KeyringError
 
 if TYPE_CHECKING:
+    from assumer.core.profiles import AwsConfig
     from assumer.credentials import Credentials
 
 
 @click.command("list")
-def list_command() -> None:
-    """List profiles, their roles and cached-session expiry (never a secret)."""
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per profile, in a list.")
+def list_command(as_json: bool) -> None:
+    """List profiles: kind, role, source, region, MFA, where the keys are, cached-session expiry (never a secret)."""
+    import json
+
     from assumer.core.profiles import AwsConfig
-    from assumer.credentials import parse_timestamp, utcnow
-    from assumer.store.cache import Index, row_profiles
+    from assumer.credentials import utcnow
+    from assumer.store.cache import Index
 
     config = AwsConfig.load()
+    expiry, keyring_keys = _index_facts(Index().load())
+    now = utcnow()
+    profiles = [_describe(config, name, expiry.get(name), name in keyring_keys) for name in config.profile_names()]
+    if as_json:
+        for row in profiles:
+            expires = row.pop("_expires")
+            row["session_expires"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ") if expires else None
+            row["session_minutes_left"] = max(int((expires - now).total_seconds() // 60), 0) if expires else None
+        write_stdout(json.dumps(profiles, indent=2) + "\n")
+        return
+    header = ("PROFILE", "KIND", "ROLE", "SOURCE", "REGION", "MFA", "SESSION")
+    rows = [header]
+    for row in profiles:
+        expires = row["_expires"]
+        state = "-" if expires is None else "expired" if expires <= now else \
+            f"{int((expires - now).total_seconds() // 60)} min left"
+        rows.append((row["profile"], row["kind"], row["role_arn"] or "-", row["source"] or "-", row["region"] or "-",
+                     "yes" if row["mfa_serial"] else "-", state))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    write_stdout("".join("  ".join(f"{cell:<{width}}" for cell, width in zip(row[:-1], widths, strict=True))
+                         + f"  {row[-1]}\n" for row in rows))
+
+
+def _index_facts(entries: dict[str, dict[str, object]]) -> tuple[dict[str, datetime], set[str]]:
+    """From the index: each profile's latest session expiry, and the profiles whose keys 'add' stored."""
+    from assumer.credentials import parse_timestamp
+    from assumer.store.cache import STORED_KEYS, row_profiles
+
     expiry: dict[str, datetime] = {}
-    for meta in Index().load().values():
+    keyring_keys: set[str] = set()
+    for meta in entries.values():
+        if meta.get("kind") == STORED_KEYS:
+            keyring_keys.update(row_profiles(meta))
+            continue
         expiration = meta.get("expiration")
         if meta.get("kind") != "session" or not expiration or not isinstance(expiration, str):
             continue
@@ -37,20 +73,36 @@ def list_command() -> None:
         for name in row_profiles(meta):
             if name not in expiry or moment > expiry[name]:
                 expiry[name] = moment
-    now = utcnow()
-    rows = [("PROFILE", "ROLE", "SESSION")]
-    for name in config.profile_names():
-        role = config.settings(name).get("role_arn")
-        expires = expiry.get(name)
-        if expires is None:
-            state = "-"
-        elif expires <= now:
-            state = "expired"
-        else:
-            state = f"{int((expires - now).total_seconds() // 60)} min left"
-        rows.append((name, role.text if role else "-", state))
-    widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    write_stdout("".join(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]}\n" for r in rows))
+    return expiry, keyring_keys
+
+
+def _describe(config: AwsConfig, name: str, expires: datetime | None, in_keyring: bool) -> dict[str, Any]:
+    """What 'list' says of one profile: never a secret, only which kind of credentials and where."""
+    settings = config.settings(name)
+
+    def text(key: str) -> str | None:
+        value = settings.get(key)
+        return value.text if value is not None and value.text else None
+
+    role = text("role_arn")
+    source = text("source_profile") or (f"credential_source={text('credential_source')}"
+                                        if text("credential_source") else None)
+    if role:
+        kind = "role"
+    elif text("sso_session") or text("sso_start_url"):
+        kind = "sso"
+    elif text("web_identity_token_file"):
+        kind = "web-identity"
+    elif text("credential_process"):
+        kind = "credential_process"
+    elif in_keyring or text("aws_access_key_id"):
+        places = [place for place, held in (("keyring", in_keyring), ("file", bool(text("aws_access_key_id"))))
+                  if held]
+        kind = "keys:" + "+".join(places)
+    else:
+        kind = "-"
+    return {"profile": name, "kind": kind, "role_arn": role, "source": source, "region": text("region"),
+            "mfa_serial": text("mfa_serial"), "keys_in_keyring": in_keyring, "_expires": expires}
 
 
 @click.command("clear")
@@ -65,7 +117,21 @@ def clear_command(profile: str | None, everything: bool) -> None:
         raise click.UsageError("name a PROFILE or pass --all")
     keys = [] if profile is None else _current_keys(profile)
     cleared = clear(Index(), KeyringStore(SESSION_SERVICE), profile=None if everything else profile, keys=keys)
+    if profile is not None and not cleared:
+        _check_known(profile)  # nothing cached under a name that is no profile either: most likely a typo
     ui.info(f"cleared cached sessions for: {', '.join(cleared)}" if cleared else "nothing cached to clear")
+
+
+def _check_known(profile: str) -> None:
+    """ConfigError (exit 3, with the closest names) for a name the AWS config does not define."""
+    from assumer.core.profiles import AwsConfig
+
+    try:
+        config = AwsConfig.load()
+    except ConfigError:
+        return  # a broken file is reported by the commands that need it
+    if not config.exists(profile):
+        raise config.unknown_profile(profile)
 
 
 def _current_keys(profile: str) -> list[str]:
@@ -99,6 +165,7 @@ def add_command(profile: str) -> None:
     longterm.store_keys(profile, key_id, secret)
     ui.info(f"stored the keys of profile {profile!r} in the keyring (service 'assumer-keys')")
     _clear_derived(profile)
+    _note_stored_keys(profile)
     if not AwsConfig.load().exists(profile):
         ui.warn(f"there is no [profile {profile}] in the AWS config yet; add one so roles can name it")
 
@@ -113,6 +180,13 @@ def remove_command(profile: str) -> None:
         raise KeyringError(f"no keys stored for profile {profile!r}", hint="'assumer add PROFILE' stores them")
     ui.info(f"removed the keys of profile {profile!r} from the keyring")
     _clear_derived(profile)
+
+
+def _note_stored_keys(profile: str) -> None:
+    """For 'list': keys are in the keyring for ``profile`` (keyring cannot list its entries)."""
+    from assumer.store.cache import Index, record_stored_keys
+
+    record_stored_keys(Index(), profile)
 
 
 def _clear_derived(profile: str) -> None:
@@ -162,6 +236,7 @@ def rotate_command(profile: str, mfa_code: str | None) -> None:
     def store_and_forget_old_sessions(new: Credentials) -> None:
         longterm.store_keys(profile, new.access_key_id, new.secret_access_key, store=keyring)
         _clear_derived(profile)
+        _note_stored_keys(profile)
 
     done = rotation.rotate(profile, old, signer=signer, store=store_and_forget_old_sessions, region=region)
     ui.info(f"rotated the keys of profile {profile!r} (IAM user {done.user}): {done.old_key_id} -> "

@@ -174,6 +174,15 @@ class SessionCache:
         self.store = NullStore()
 
 
+# An index row saying that keys for a profile are stored with 'assumer add' (no secret: for 'list').
+STORED_KEYS = "keys"
+
+
+def record_stored_keys(index: Index, profile: str) -> None:
+    """Note that ``profile``'s long-term keys are in the keyring (its ``root`` row: 'remove' and 'add' drop it)."""
+    index.record(f"{STORED_KEYS}:{profile}", kind=STORED_KEYS, profile=profile, root=profile)
+
+
 def row_profiles(meta: dict[str, object]) -> list[str]:
     """Every profile an index row was cached for (rows of older versions name one)."""
     profiles = meta.get("profiles")
@@ -191,7 +200,7 @@ def clear(index: Index, store: Store, *, profile: str | None, keys: Iterable[str
     never writes the index) may be all that ``profile`` ever did with it.
     Long-term keys live under another service and are never touched here.
     """
-    entries = index.load()
+    entries = {key: meta for key, meta in index.load().items() if meta.get("kind") != STORED_KEYS}
     doomed = {key for key, meta in entries.items() if profile is None or profile in row_profiles(meta)}
     cleared = {name for key in doomed for name in row_profiles(entries[key]) or ["?"]}
     for key in keys:
