@@ -1,11 +1,19 @@
 # assumer: shell integration for bash (4.2 or later).
 #
-# Set-up, in ~/.bashrc (or a CI script):   eval "$(assumer shell-init bash)"
+# Set-up, in ~/.bashrc (or a CI script), either form:
+#   . ~/.local/share/assumer/assumer.bash      written by `assumer shell-init bash --install`;
+#                                              no Python start (the fast form)
+#   eval "$(assumer shell-init bash)"          prints this file (one Python start)
+# Either takes --name NAME (`. FILE --name NAME`, `shell-init bash --name NAME`): the
+# function's name, default `assume`. Without --name, an `assume` alias or function that
+# is already defined (granted's, say) is left alone and said so; --name takes the name.
 #
 #   assume PROFILE [OPTIONS]              set PROFILE's credentials in this shell
+#   assume                                pick a profile on the terminal, then as above
 #   assume PROFILE [OPTIONS] -- CMD ...   run one command with them (assumer exec)
 #   assume --unset                        remove every variable assumer set
-#   assume                                show the profile in use and the minutes left
+#   assume --status                       show the profile in use and the minutes left
+#   assume -l | -c [PROFILE]              list the profiles | open the AWS console
 #   assumer_prompt [FORMAT]               "PROFILE (42m)" for PS1; no process is started
 #   ASSUMER_AUTO_REFRESH=1                renew the session at the prompt once less than
 #                                         min(ASSUMER_MIN_TTL (default 900), half its lifetime) seconds are left
@@ -17,7 +25,7 @@
 # Every helper is named __assumer_*; the variables they keep between prompts are
 # __ASSUMER_* shell variables (never exported).
 
-assume() {
+__assumer_main() {
     # Tracing and verbose mode would print the secrets being evaluated: off (silently)
     # for the whole call, restored on the way out.
     local __assumer_flags=$-
@@ -32,15 +40,35 @@ assume() {
 __assumer_assume() {
     case ${1-} in
         '')
-            if [ "$#" -eq 0 ]; then __assumer_show; return; fi
+            if [ "$#" -eq 0 ]; then
+                # The picker (assumer env without PROFILE) draws on /dev/tty; Esc is exit 130.
+                __assumer_eval || return
+                __assumer_remember "${ASSUMER_PROFILE-}"
+                __assumer_say
+                return 0
+            fi
             ;;
         -h | --help)
             __assumer_usage
             return 0
             ;;
+        --status)
+            __assumer_show
+            return
+            ;;
+        -l | --list)
+            shift
+            command assumer list "$@"
+            return
+            ;;
+        -c | --console)
+            shift
+            command assumer login "$@"
+            return
+            ;;
         --unset)
             if [ "$#" -ne 1 ]; then
-                printf '%s\n' "assume: --unset takes no other argument" >&2
+                printf '%s\n' "$__ASSUMER_NAME: --unset takes no other argument" >&2
                 return 2
             fi
             __assumer_eval --unset || return
@@ -63,6 +91,21 @@ __assumer_assume() {
     done
     __assumer_eval "${__assumer_before[@]}" || return
     __assumer_remember "${__assumer_before[@]}"
+    __assumer_say
+}
+
+# One line on stderr after a successful assume, in an interactive shell only (scripts
+# stay quiet): the profile, its region, the minutes left. No process is started.
+__assumer_say() {
+    case $- in *i*) ;; *) return 0 ;; esac
+    [ -n "${ASSUMER_PROFILE-}" ] || return 0
+    local __assumer_left __assumer_line="$__ASSUMER_NAME: profile $ASSUMER_PROFILE"
+    [ -z "${AWS_REGION-}" ] || __assumer_line+=", region $AWS_REGION"
+    if __assumer_seconds_left; then
+        __assumer_line+=", $((__assumer_left / 60)) min left"
+    fi
+    [ -z "${ASSUMER_PARENT_PROFILE-}" ] || __assumer_line+=" (nested inside $ASSUMER_PARENT_PROFILE's subshell)"
+    printf '%s\n' "$__assumer_line" >&2
 }
 
 # Capture first, check the status, only then evaluate: a failing assumer leaves the
@@ -105,21 +148,24 @@ __assumer_exec() {
     done
     shift
     if [ "${#__assumer_names[@]}" -ne 1 ]; then
-        printf '%s\n' "assume: name one PROFILE before -- (assume PROFILE [OPTIONS] -- CMD ...)" >&2
+        printf '%s\n' "$__ASSUMER_NAME: name one PROFILE before -- ($__ASSUMER_NAME PROFILE [OPTIONS] -- CMD ...)" >&2
         return 2
     fi
     command assumer exec ${__assumer_opts[@]+"${__assumer_opts[@]}"} "${__assumer_names[0]}" -- "$@"
 }
 
 __assumer_usage() {
-    cat <<'EOF'
-usage: assume PROFILE [OPTIONS]             set PROFILE's credentials in this shell
-       assume PROFILE [OPTIONS] -- CMD ...  run one command with them
-       assume --unset                       remove every variable assumer set
-       assume                               show the profile in use and the minutes left
-OPTIONS: --duration SECONDS --mfa-code CODE --refresh --no-cache --region REGION
-         --source-profile PROFILE (see: assumer env --help)
-EOF
+    local n=$__ASSUMER_NAME
+    printf '%s\n' \
+        "usage: $n PROFILE [OPTIONS]             set PROFILE's credentials in this shell" \
+        "       $n                               pick a profile on the terminal, then the same" \
+        "       $n PROFILE [OPTIONS] -- CMD ...  run one command with them" \
+        "       $n --unset                       remove every variable assumer set" \
+        "       $n --status                      show the profile in use and the minutes left" \
+        "       $n -l | --list                   list the profiles (assumer list)" \
+        "       $n -c | --console [PROFILE]      open the AWS console (assumer login)" \
+        "OPTIONS: --duration SECONDS --mfa-code CODE --refresh --no-cache --region REGION" \
+        "         --source-profile PROFILE (see: assumer env --help)"
 }
 
 # The current time in epoch seconds, into the caller's __assumer_now, without a process.
@@ -142,7 +188,7 @@ __assumer_seconds_left() {
 
 __assumer_show() {
     if [ -z "${ASSUMER_PROFILE-}" ]; then
-        printf '%s\n' "assume: no profile assumed in this shell (assume PROFILE sets one)" >&2
+        printf '%s\n' "$__ASSUMER_NAME: no profile assumed in this shell ($__ASSUMER_NAME PROFILE sets one)" >&2
         return 1
     fi
     local __assumer_left __assumer_line=$ASSUMER_PROFILE
@@ -162,7 +208,8 @@ __assumer_show() {
     printf '%s\n' "$__assumer_line"
 }
 
-# The prompt segment: "PROFILE (42m)", "PROFILE (expired)", nothing without a profile.
+# The prompt segment: "PROFILE (42m)", "PROFILE (expired)", nothing without a profile;
+# "PARENT > PROFILE (42m)" in a subshell of `assumer exec` nested in PARENT's session.
 # FORMAT (printf, default "%s") wraps it: PS1='\w$(assumer_prompt " [%s]")\$ '
 assumer_prompt() {
     [ -n "${ASSUMER_PROFILE-}" ] || return 0
@@ -174,6 +221,8 @@ assumer_prompt() {
             __assumer_segment+=" (expired)"
         fi
     fi
+    # Inside `assumer exec`'s subshell of another session: "outer > inner (42m)".
+    [ -z "${ASSUMER_PARENT_PROFILE-}" ] || __assumer_segment="$ASSUMER_PARENT_PROFILE > $__assumer_segment"
     # shellcheck disable=SC2059 # the format is the caller's, the segment an argument
     printf -- "${1:-%s}" "$__assumer_segment"
 }
@@ -213,12 +262,12 @@ __assumer_refresh_if_due() {
     esac
     __ASSUMER_REFRESHED_AT=$__assumer_now
     if [ "${__ASSUMER_ARGS_FOR-}" = "$ASSUMER_PROFILE" ] && [ "${#__ASSUMER_ARGS[@]}" -gt 0 ]; then
-        assume "${__ASSUMER_ARGS[@]}" >/dev/null 2>&1 || __assumer_rc=$?
+        __assumer_main "${__ASSUMER_ARGS[@]}" >/dev/null 2>&1 || __assumer_rc=$?
     else
-        assume "$ASSUMER_PROFILE" >/dev/null 2>&1 || __assumer_rc=$?
+        __assumer_main "$ASSUMER_PROFILE" >/dev/null 2>&1 || __assumer_rc=$?
     fi
     if [ "$__assumer_rc" -ne 0 ]; then
-        printf '%s\n' "assumer: could not renew the session of profile '$ASSUMER_PROFILE' (exit $__assumer_rc); run: assume '$ASSUMER_PROFILE'" >&2
+        printf '%s\n' "assumer: could not renew the session of profile '$ASSUMER_PROFILE' (exit $__assumer_rc); run: $__ASSUMER_NAME '$ASSUMER_PROFILE'" >&2
     fi
     return 0
 }
@@ -265,32 +314,91 @@ __assumer_complete_words() {
     return 0
 }
 
+# After "--" at word INDEX (of COMP_WORDS), complete a command and then its arguments.
+__assumer_complete_command() {
+    if declare -F _command_offset >/dev/null; then
+        _command_offset "$(($1 + 1))"
+    elif [ "$COMP_CWORD" -eq "$(($1 + 1))" ]; then
+        mapfile -t COMPREPLY < <(compgen -c -- "${COMP_WORDS[COMP_CWORD]}")
+    else
+        compopt -o default 2>/dev/null
+    fi
+    return 0
+}
+
+# The index of the first "--" before the current word, into __assumer_at; fails without one.
+__assumer_dashdash() {
+    for ((__assumer_at = 1; __assumer_at < COMP_CWORD; __assumer_at++)); do
+        [ "${COMP_WORDS[__assumer_at]}" != -- ] || return 0
+    done
+    return 1
+}
+
+# assumer exec PROFILE -- completes a command after "--"; everything else is click's.
 __assumer_complete() {
     COMPREPLY=()
+    local __assumer_at
+    if [ "${COMP_WORDS[1]-}" = exec ] && __assumer_dashdash; then
+        __assumer_complete_command "$__assumer_at"
+        return 0
+    fi
     __assumer_complete_words "${COMP_WORDS[@]:0:COMP_CWORD+1}"
 }
 
 # assume completes as `assumer env` does (profiles, options); after "--", a command.
 __assumer_complete_assume() {
     COMPREPLY=()
-    local __assumer_i
-    for ((__assumer_i = 1; __assumer_i < COMP_CWORD; __assumer_i++)); do
-        if [ "${COMP_WORDS[__assumer_i]}" = -- ]; then
-            if declare -F _command_offset >/dev/null; then
-                _command_offset "$((__assumer_i + 1))"
-            elif [ "$COMP_CWORD" -eq "$((__assumer_i + 1))" ]; then
-                mapfile -t COMPREPLY < <(compgen -c -- "${COMP_WORDS[COMP_CWORD]}")
-            else
-                compopt -o default 2>/dev/null
-            fi
+    local __assumer_at
+    if __assumer_dashdash; then
+        __assumer_complete_command "$__assumer_at"
+        return 0
+    fi
+    __assumer_complete_words assumer env "${COMP_WORDS[@]:1:COMP_CWORD}"
+}
+
+# Define the function under its name (default `assume`). Without --name, a name already
+# taken by an alias or by a function of someone else's is left as it is (said once, in
+# an interactive shell); --name NAME takes NAME whatever held it. Only a leading --name
+# is read: `. FILE` without arguments sees the caller's own positional parameters.
+__assumer_load() {
+    local __assumer_name=assume __assumer_forced=0
+    case ${1-} in
+        --name) __assumer_name=${2-}; __assumer_forced=1 ;;
+        --name=*) __assumer_name=${1#--name=}; __assumer_forced=1 ;;
+    esac
+    case $__assumer_name in
+        '' | [!A-Za-z_]* | *[!A-Za-z0-9_-]*)
+            printf '%s\n' "assumer: --name wants a command name (letters, digits, _ and -), not '$__assumer_name'" >&2
+            return 2
+            ;;
+    esac
+    if [ "$__assumer_forced" = 0 ]; then
+        local __assumer_what=
+        if alias "$__assumer_name" >/dev/null 2>&1; then
+            __assumer_what="an alias"
+        elif declare -F "$__assumer_name" >/dev/null; then
+            case $(declare -f "$__assumer_name") in
+                *'__assumer_main "$@"'*) ;;  # ours, from an earlier load
+                *) __assumer_what="a function" ;;
+            esac
+        fi
+        if [ -n "$__assumer_what" ]; then
+            __ASSUMER_NAME=$__assumer_name
+            case $- in
+                *i*) printf '%s\n' "assumer: '$__assumer_name' is already $__assumer_what in this shell: left as it is; load assumer's with --name NAME (README: Shell integration)" >&2 ;;
+            esac
             return 0
         fi
-    done
-    __assumer_complete_words assumer env "${COMP_WORDS[@]:1:COMP_CWORD}"
+    fi
+    unalias "$__assumer_name" 2>/dev/null || true
+    # The name is checked above to be a plain word: nothing in it is code.
+    eval "function $__assumer_name { __assumer_main \"\$@\"; }"
+    __ASSUMER_NAME=$__assumer_name
+    complete -o nosort -F __assumer_complete_assume "$__assumer_name" 2>/dev/null ||
+        complete -F __assumer_complete_assume "$__assumer_name"
 }
 
 complete -o nosort -F __assumer_complete assumer 2>/dev/null ||
     complete -F __assumer_complete assumer
-complete -o nosort -F __assumer_complete_assume assume 2>/dev/null ||
-    complete -F __assumer_complete_assume assume
 __assumer_install_hook
+__assumer_load "$@"

@@ -1,11 +1,19 @@
 # assumer: shell integration for fish (3.1 or later).
 #
-# Set-up, in ~/.config/fish/config.fish:   assumer shell-init fish | source
+# Set-up, in ~/.config/fish/config.fish, either form:
+#   source ~/.local/share/assumer/assumer.fish   written by `assumer shell-init fish --install`;
+#                                                no Python start (the fast form)
+#   assumer shell-init fish | source             prints this file (one Python start)
+# Either takes --name NAME (`source FILE --name NAME`, `shell-init fish --name NAME`):
+# the function's name, default `assume`. Without --name, an `assume` alias or function
+# that is already defined (granted's, say) is left alone and said so; --name takes it.
 #
 #   assume PROFILE [OPTIONS]              set PROFILE's credentials in this shell
+#   assume                                pick a profile on the terminal, then as above
 #   assume PROFILE [OPTIONS] -- CMD ...   run one command with them (assumer exec)
 #   assume --unset                        remove every variable assumer set
-#   assume                                show the profile in use and the minutes left
+#   assume --status                       show the profile in use and the minutes left
+#   assume -l | -c [PROFILE]              list the profiles | open the AWS console
 #   assumer_prompt [FORMAT]               "PROFILE (42m)" for fish_prompt; no process
 #                                         started (fish 3.5+; older ones run `date`)
 #   set -g ASSUMER_AUTO_REFRESH 1         renew the session at the prompt once less than
@@ -20,19 +28,31 @@
 # secrets shadows it with an empty local, so a traced shell never prints them.
 # Helpers are named __assumer_*.
 
-function assume --description "Set an AWS profile's credentials in this shell (assumer)"
+function __assumer_main
     set -l fish_trace
     if test (count $argv) -eq 0
-        __assumer_show
-        return
+        # The picker (assumer env without PROFILE) draws on /dev/tty; Esc is exit 130.
+        __assumer_eval; or return
+        __assumer_remember "$ASSUMER_PROFILE"
+        __assumer_say
+        return 0
     end
     switch $argv[1]
         case -h --help
             __assumer_usage
             return 0
+        case --status
+            __assumer_show
+            return
+        case -l --list
+            command assumer list $argv[2..-1]
+            return
+        case -c --console
+            command assumer login $argv[2..-1]
+            return
         case --unset
             if test (count $argv) -ne 1
-                echo "assume: --unset takes no other argument" >&2
+                echo "$__assumer_name: --unset takes no other argument" >&2
                 return 2
             end
             __assumer_eval --unset; or return
@@ -54,6 +74,20 @@ function assume --description "Set an AWS profile's credentials in this shell (a
     end
     __assumer_eval $argv; or return
     __assumer_remember $argv
+    __assumer_say
+end
+
+# One line on stderr after a successful assume, in an interactive shell only (scripts
+# stay quiet): the profile, its region, the minutes left.
+function __assumer_say
+    status is-interactive; and test -n "$ASSUMER_PROFILE"; or return 0
+    set -l line "$__assumer_name: profile $ASSUMER_PROFILE"
+    test -z "$AWS_REGION"; or set line "$line, region $AWS_REGION"
+    if set -l left (__assumer_seconds_left)
+        set line "$line, "(math -s0 $left / 60)" min left"
+    end
+    test -z "$ASSUMER_PARENT_PROFILE"; or set line "$line (nested inside $ASSUMER_PARENT_PROFILE's subshell)"
+    printf '%s\n' $line >&2
 end
 
 # Capture first, check the status, only then evaluate: a failing assumer leaves the
@@ -109,19 +143,24 @@ function __assumer_exec
     end
     set -e argv[1]
     if test (count $names) -ne 1
-        echo "assume: name one PROFILE before -- (assume PROFILE [OPTIONS] -- CMD ...)" >&2
+        echo "$__assumer_name: name one PROFILE before -- ($__assumer_name PROFILE [OPTIONS] -- CMD ...)" >&2
         return 2
     end
     command assumer exec $opts $names[1] -- $argv
 end
 
 function __assumer_usage
-    echo "usage: assume PROFILE [OPTIONS]             set PROFILE's credentials in this shell
-       assume PROFILE [OPTIONS] -- CMD ...  run one command with them
-       assume --unset                       remove every variable assumer set
-       assume                               show the profile in use and the minutes left
-OPTIONS: --duration SECONDS --mfa-code CODE --refresh --no-cache --region REGION
-         --source-profile PROFILE (see: assumer env --help)"
+    set -l n $__assumer_name
+    printf '%s\n' \
+        "usage: $n PROFILE [OPTIONS]             set PROFILE's credentials in this shell" \
+        "       $n                               pick a profile on the terminal, then the same" \
+        "       $n PROFILE [OPTIONS] -- CMD ...  run one command with them" \
+        "       $n --unset                       remove every variable assumer set" \
+        "       $n --status                      show the profile in use and the minutes left" \
+        "       $n -l | --list                   list the profiles (assumer list)" \
+        "       $n -c | --console [PROFILE]      open the AWS console (assumer login)" \
+        "OPTIONS: --duration SECONDS --mfa-code CODE --refresh --no-cache --region REGION" \
+        "         --source-profile PROFILE (see: assumer env --help)"
 end
 
 # The current time in epoch seconds. fish has no clock variable; `path mtime` (3.5+)
@@ -148,7 +187,7 @@ end
 
 function __assumer_show
     if test -z "$ASSUMER_PROFILE"
-        echo "assume: no profile assumed in this shell (assume PROFILE sets one)" >&2
+        echo "$__assumer_name: no profile assumed in this shell ($__assumer_name PROFILE sets one)" >&2
         return 1
     end
     set -l line "$ASSUMER_PROFILE"
@@ -168,7 +207,8 @@ function __assumer_show
     printf '%s\n' $line
 end
 
-# The prompt segment: "PROFILE (42m)", "PROFILE (expired)", nothing without a profile.
+# The prompt segment: "PROFILE (42m)", "PROFILE (expired)", nothing without a profile;
+# "PARENT > PROFILE (42m)" in a subshell of `assumer exec` nested in PARENT's session.
 # FORMAT (printf, default "%s") wraps it: in fish_prompt, assumer_prompt ' [%s]'
 function assumer_prompt --description "The assumer profile and minutes left, for a prompt"
     test -n "$ASSUMER_PROFILE"; or return 0
@@ -180,6 +220,8 @@ function assumer_prompt --description "The assumer profile and minutes left, for
             set segment "$segment (expired)"
         end
     end
+    # Inside `assumer exec`'s subshell of another session: "outer > inner (42m)".
+    test -z "$ASSUMER_PARENT_PROFILE"; or set segment "$ASSUMER_PARENT_PROFILE > $segment"
     set -l format %s
     if set -q argv[1]
         set format $argv[1]
@@ -214,13 +256,13 @@ function __assumer_refresh --on-event fish_prompt
     end
     set -g __assumer_refreshed_at $now
     if test "$__assumer_args_for" = "$ASSUMER_PROFILE" -a (count $__assumer_args) -gt 0
-        assume $__assumer_args >/dev/null 2>&1
+        __assumer_main $__assumer_args >/dev/null 2>&1
     else
-        assume $ASSUMER_PROFILE >/dev/null 2>&1
+        __assumer_main $ASSUMER_PROFILE >/dev/null 2>&1
     end
     set -l rc $status
     if test $rc -ne 0
-        echo "assumer: could not renew the session of profile '$ASSUMER_PROFILE' (exit $rc); run: assume '$ASSUMER_PROFILE'" >&2
+        echo "assumer: could not renew the session of profile '$ASSUMER_PROFILE' (exit $rc); run: $__assumer_name '$ASSUMER_PROFILE'" >&2
     end
     return 0
 end
@@ -250,8 +292,16 @@ function __assumer_candidates
     end
 end
 
+# assumer exec PROFILE -- completes a command after "--"; everything else is click's.
 function __assumer_complete
-    __assumer_candidates (commandline -opc) (commandline -ct)
+    set -l tokens (commandline -opc)
+    set -l current (commandline -ct)
+    if test "$tokens[2]" = exec; and set -l index (contains -i -- -- $tokens)
+        set -l after $tokens[(math $index + 1)..-1] $current
+        complete -C (string join ' ' -- (string escape -- $after[1..-2]) $current)
+        return
+    end
+    __assumer_candidates $tokens $current
 end
 
 # assume completes as `assumer env` does (profiles, options); after "--", a command.
@@ -266,5 +316,40 @@ function __assumer_complete_assume
     __assumer_candidates assumer env $tokens[2..-1] $current
 end
 
+# Define the function under its name (default `assume`). Without --name, a name already
+# taken by an alias or by a function of someone else's is left as it is (said once, in
+# an interactive shell); --name NAME takes NAME whatever held it.
+function __assumer_load
+    set -l name assume
+    set -l forced 0
+    switch "$argv[1]"
+        case --name
+            set name "$argv[2]"
+            set forced 1
+        case '--name=*'
+            set name (string replace -- --name= '' $argv[1])
+            set forced 1
+    end
+    if not string match -qr '^[A-Za-z_][A-Za-z0-9_-]*$' -- "$name"
+        echo "assumer: --name wants a command name (letters, digits, _ and -), not '$name'" >&2
+        return 2
+    end
+    set -g __assumer_name $name
+    if test $forced = 0; and functions -q -- $name
+        # fish's aliases are functions too; ours calls __assumer_main.
+        if not functions -- $name | string match -q '*__assumer_main $argv*'
+            status is-interactive
+            and echo "assumer: '$name' is already a function or alias in this shell: left as it is; load assumer's with --name NAME (README: Shell integration)" >&2
+            return 0
+        end
+    end
+    # The name is checked above to be a plain word: nothing in it is code.
+    function $name --description "Set an AWS profile's credentials in this shell (assumer)"
+        __assumer_main $argv
+    end
+    complete -e -c $name
+    complete -c $name -f -a '(__assumer_complete_assume)'
+end
+
 complete -c assumer -f -a '(__assumer_complete)'
-complete -c assume -f -a '(__assumer_complete_assume)'
+__assumer_load $argv

@@ -1,11 +1,19 @@
 # assumer: shell integration for zsh (5.0 or later).
 #
-# Set-up, in ~/.zshrc (before or after compinit):   eval "$(assumer shell-init zsh)"
+# Set-up, in ~/.zshrc (before or after compinit), either form:
+#   . ~/.local/share/assumer/assumer.zsh       written by `assumer shell-init zsh --install`;
+#                                              no Python start (the fast form)
+#   eval "$(assumer shell-init zsh)"           prints this file (one Python start)
+# Either takes --name NAME (`. FILE --name NAME`, `shell-init zsh --name NAME`): the
+# function's name, default `assume`. Without --name, an `assume` alias or function that
+# is already defined (granted's, say) is left alone and said so; --name takes the name.
 #
 #   assume PROFILE [OPTIONS]              set PROFILE's credentials in this shell
+#   assume                                pick a profile on the terminal, then as above
 #   assume PROFILE [OPTIONS] -- CMD ...   run one command with them (assumer exec)
 #   assume --unset                        remove every variable assumer set
-#   assume                                show the profile in use and the minutes left
+#   assume --status                       show the profile in use and the minutes left
+#   assume -l | -c [PROFILE]              list the profiles | open the AWS console
 #   assumer_prompt [FORMAT]               "PROFILE (42m)" for a prompt; no process is started
 #   ASSUMER_AUTO_REFRESH=1                renew the session at the prompt once less than
 #                                         min(ASSUMER_MIN_TTL (default 900), half its lifetime) seconds are left
@@ -20,20 +28,40 @@
 
 zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
 
-assume() {
+__assumer_main() {
     emulate -L zsh
     setopt no_xtrace no_verbose
     case ${1-} in
         '')
-            if (( $# == 0 )); then __assumer_show; return; fi
+            if (( $# == 0 )); then
+                # The picker (assumer env without PROFILE) draws on /dev/tty; Esc is exit 130.
+                __assumer_eval || return
+                __assumer_remember "${ASSUMER_PROFILE-}"
+                __assumer_say
+                return 0
+            fi
             ;;
         -h | --help)
             __assumer_usage
             return 0
             ;;
+        --status)
+            __assumer_show
+            return
+            ;;
+        -l | --list)
+            shift
+            command assumer list "$@"
+            return
+            ;;
+        -c | --console)
+            shift
+            command assumer login "$@"
+            return
+            ;;
         --unset)
             if (( $# != 1 )); then
-                print -ru2 -- "assume: --unset takes no other argument"
+                print -ru2 -- "$__ASSUMER_NAME: --unset takes no other argument"
                 return 2
             fi
             __assumer_eval --unset || return
@@ -54,6 +82,21 @@ assume() {
     fi
     __assumer_eval "$@" || return
     __assumer_remember "$@"
+    __assumer_say
+}
+
+# One line on stderr after a successful assume, in an interactive shell only (scripts
+# stay quiet): the profile, its region, the minutes left. No process is started.
+__assumer_say() {
+    emulate -L zsh
+    [[ -o interactive && -n ${ASSUMER_PROFILE-} ]] || return 0
+    local REPLY line="$__ASSUMER_NAME: profile $ASSUMER_PROFILE"
+    [[ -z ${AWS_REGION-} ]] || line+=", region $AWS_REGION"
+    if __assumer_seconds_left; then
+        line+=", $(( REPLY / 60 )) min left"
+    fi
+    [[ -z ${ASSUMER_PARENT_PROFILE-} ]] || line+=" (nested inside $ASSUMER_PARENT_PROFILE's subshell)"
+    print -ru2 -- "$line"
 }
 
 # Capture first, check the status, only then evaluate: a failing assumer leaves the
@@ -104,19 +147,24 @@ __assumer_exec() {
     done
     shift
     if (( ${#names} != 1 )); then
-        print -ru2 -- "assume: name one PROFILE before -- (assume PROFILE [OPTIONS] -- CMD ...)"
+        print -ru2 -- "$__ASSUMER_NAME: name one PROFILE before -- ($__ASSUMER_NAME PROFILE [OPTIONS] -- CMD ...)"
         return 2
     fi
     command assumer exec "${opts[@]}" "${names[1]}" -- "$@"
 }
 
 __assumer_usage() {
-    print -r -- "usage: assume PROFILE [OPTIONS]             set PROFILE's credentials in this shell
-       assume PROFILE [OPTIONS] -- CMD ...  run one command with them
-       assume --unset                       remove every variable assumer set
-       assume                               show the profile in use and the minutes left
-OPTIONS: --duration SECONDS --mfa-code CODE --refresh --no-cache --region REGION
-         --source-profile PROFILE (see: assumer env --help)"
+    local n=$__ASSUMER_NAME
+    print -rl -- \
+        "usage: $n PROFILE [OPTIONS]             set PROFILE's credentials in this shell" \
+        "       $n                               pick a profile on the terminal, then the same" \
+        "       $n PROFILE [OPTIONS] -- CMD ...  run one command with them" \
+        "       $n --unset                       remove every variable assumer set" \
+        "       $n --status                      show the profile in use and the minutes left" \
+        "       $n -l | --list                   list the profiles (assumer list)" \
+        "       $n -c | --console [PROFILE]      open the AWS console (assumer login)" \
+        "OPTIONS: --duration SECONDS --mfa-code CODE --refresh --no-cache --region REGION" \
+        "         --source-profile PROFILE (see: assumer env --help)"
 }
 
 # The current time in epoch seconds (zsh/datetime; `date` only where that module is missing).
@@ -140,7 +188,7 @@ __assumer_seconds_left() {
 __assumer_show() {
     emulate -L zsh
     if [[ -z ${ASSUMER_PROFILE-} ]]; then
-        print -ru2 -- "assume: no profile assumed in this shell (assume PROFILE sets one)"
+        print -ru2 -- "$__ASSUMER_NAME: no profile assumed in this shell ($__ASSUMER_NAME PROFILE sets one)"
         return 1
     fi
     local REPLY line=$ASSUMER_PROFILE
@@ -158,7 +206,8 @@ __assumer_show() {
     print -r -- "$line"
 }
 
-# The prompt segment: "PROFILE (42m)", "PROFILE (expired)", nothing without a profile.
+# The prompt segment: "PROFILE (42m)", "PROFILE (expired)", nothing without a profile;
+# "PARENT > PROFILE (42m)" in a subshell of `assumer exec` nested in PARENT's session.
 # FORMAT (printf, default "%s") wraps it. In a prompt, with prompt_subst:
 #   setopt prompt_subst; RPROMPT='$(assumer_prompt "[%s]")'
 # (a % in a profile name is then read as a prompt escape; assumer_prompt -p doubles it).
@@ -175,6 +224,8 @@ assumer_prompt() {
             segment+=" (expired)"
         fi
     fi
+    # Inside `assumer exec`'s subshell of another session: "outer > inner (42m)".
+    [[ -z ${ASSUMER_PARENT_PROFILE-} ]] || segment="$ASSUMER_PARENT_PROFILE > $segment"
     (( ! escape )) || segment=${segment//\%/%%}
     printf -- "${1:-%s}" "$segment"
 }
@@ -202,12 +253,12 @@ __assumer_precmd() {
     fi
     typeset -g __ASSUMER_REFRESHED_AT=$REPLY
     if [[ ${__ASSUMER_ARGS_FOR-} == "$ASSUMER_PROFILE" ]] && (( ${#__ASSUMER_ARGS} )); then
-        assume "${__ASSUMER_ARGS[@]}" >/dev/null 2>&1 || rc=$?
+        __assumer_main "${__ASSUMER_ARGS[@]}" >/dev/null 2>&1 || rc=$?
     else
-        assume "$ASSUMER_PROFILE" >/dev/null 2>&1 || rc=$?
+        __assumer_main "$ASSUMER_PROFILE" >/dev/null 2>&1 || rc=$?
     fi
     if (( rc )); then
-        print -ru2 -- "assumer: could not renew the session of profile '$ASSUMER_PROFILE' (exit $rc); run: assume '$ASSUMER_PROFILE'"
+        print -ru2 -- "assumer: could not renew the session of profile '$ASSUMER_PROFILE' (exit $rc); run: $__ASSUMER_NAME '$ASSUMER_PROFILE'"
     fi
     return 0
 }
@@ -241,7 +292,15 @@ __assumer_compadd() {
     (( ! ${#plain} )) || compadd -U -V unsorted -a plain
 }
 
+# assumer exec PROFILE -- completes a command after "--"; everything else is click's.
 _assumer() {
+    local -i dashdash=${words[(ie)--]}
+    if [[ ${words[2]-} == exec ]] && (( dashdash < CURRENT )); then
+        shift $dashdash words
+        (( CURRENT -= dashdash ))
+        _normal
+        return
+    fi
     __assumer_compadd "${(@)words[1,CURRENT]}"
 }
 
@@ -263,10 +322,44 @@ _assume() {
 __assumer_compdef() {
     (( ${+functions[compdef]} )) || return 0
     compdef _assumer assumer
-    compdef _assume assume
+    [[ $functions[$__ASSUMER_NAME] != *'__assumer_main "$@"'* ]] || compdef _assume "$__ASSUMER_NAME"
     precmd_functions=(${precmd_functions:#__assumer_compdef})
 }
 
+# Define the function under its name (default `assume`). Without --name, a name already
+# taken by an alias or by a function of someone else's is left as it is (said once, in
+# an interactive shell); --name NAME takes NAME whatever held it. Only a leading --name
+# is read: `. FILE` without arguments sees the caller's own positional parameters.
+__assumer_load() {
+    emulate -L zsh
+    setopt extended_glob
+    local name=assume forced=0 what=
+    case ${1-} in
+        --name) name=${2-}; forced=1 ;;
+        --name=*) name=${1#--name=}; forced=1 ;;
+    esac
+    if [[ $name != [A-Za-z_][A-Za-z0-9_-]# ]]; then
+        print -ru2 -- "assumer: --name wants a command name (letters, digits, _ and -), not '$name'"
+        return 2
+    fi
+    typeset -g __ASSUMER_NAME=$name
+    if (( ! forced )); then
+        if (( ${+aliases[$name]} )); then
+            what="an alias"
+        elif (( ${+functions[$name]} )) && [[ $functions[$name] != *'__assumer_main "$@"'* ]]; then
+            what="a function"
+        fi
+        if [[ -n $what ]]; then
+            [[ ! -o interactive ]] || print -ru2 -- "assumer: '$name' is already $what in this shell: left as it is; load assumer's with --name NAME (README: Shell integration)"
+            return 0
+        fi
+    fi
+    unalias $name 2>/dev/null
+    # The name is checked above to be a plain word: nothing in it is code.
+    functions[$name]='__assumer_main "$@"'
+}
+
+__assumer_load "$@"
 if (( ${+functions[compdef]} )); then
     __assumer_compdef
 elif (( ! ${precmd_functions[(Ie)__assumer_compdef]:-0} )); then

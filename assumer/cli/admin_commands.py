@@ -256,10 +256,29 @@ def _mfa_session(profile: str, keys: Credentials, serial: str, code: str | None,
                                  mfa_code=code)
 
 
+def _function_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from assumer.cli.shellinit import NAME
+
+    if value is not None and not NAME.match(value):
+        raise click.BadParameter("a command name: letters, digits, '_' and '-', not starting with a digit or '-'")
+    return value
+
+
 @click.command("shell-init")
 @click.argument("shell", type=click.Choice(("bash", "zsh", "fish")))
-def shell_init_command(shell: str) -> None:
+@click.option("--name", metavar="NAME", callback=_function_name,
+              help="Name of the function (default: assume, left alone when another tool has taken it).")
+@click.option("--install", is_flag=True,
+              help="Write the fast loader to $XDG_DATA_HOME/assumer/ (no Python at shell start) and print "
+                   "the line for the rc file.")
+def shell_init_command(shell: str, name: str | None, install: bool) -> None:
     """Print the shell integration: eval "$(assumer shell-init bash)", or '| source' in fish."""
     from assumer.cli import shellinit
 
-    write_stdout(shellinit.script(shell))
+    if not install:
+        write_stdout(shellinit.script(shell, name=name))
+        return
+    path = shellinit.install(shell)
+    rc_file = {"bash": "~/.bashrc", "zsh": "~/.zshrc", "fish": "~/.config/fish/config.fish"}[shell]
+    ui.info(f"wrote {path}; put the line below in {rc_file} (in place of an 'assumer shell-init' line)")
+    write_stdout(shellinit.source_line(shell, path, name) + "\n")

@@ -10,6 +10,9 @@ from typing import NoReturn
 
 from assumer.errors import CommandNotExecutable, CommandNotFound
 
+# Set in exec's child when it runs inside another session of assumer's: that session's profile.
+PARENT_VARIABLE = "ASSUMER_PARENT_PROFILE"
+
 
 def child_environment(base: Mapping[str, str], variables: Mapping[str, str], unset: Iterable[str]) -> dict[str, str]:
     """``base`` with ``unset`` removed and ``variables`` set."""
@@ -28,7 +31,7 @@ SERVER_REMOVES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOK
 
 
 def server_environment(base: Mapping[str, str], *, url: str, token: str, region: str | None, profile: str,
-                       hide_credentials_file: bool) -> dict[str, str]:
+                       hide_credentials_file: bool, parent: str | None = None) -> dict[str, str]:
     """``exec --server``'s child: the endpoint and its token, the region; no keys, nothing that outranks them."""
     variables = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": url, "AWS_CONTAINER_AUTHORIZATION_TOKEN": token,
                  "ASSUMER_PROFILE": profile}
@@ -36,7 +39,9 @@ def server_environment(base: Mapping[str, str], *, url: str, token: str, region:
         variables["AWS_REGION"] = variables["AWS_DEFAULT_REGION"] = region
     if hide_credentials_file:
         variables["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-    return child_environment(base, variables, SERVER_REMOVES)
+    if parent:
+        variables[PARENT_VARIABLE] = parent
+    return child_environment(base, variables, (*SERVER_REMOVES, PARENT_VARIABLE))
 
 
 def default_command(environ: Mapping[str, str]) -> list[str]:

@@ -83,16 +83,20 @@ def exec_command(profile: str | None, command: tuple[str, ...], server: bool,
     options = options_from(kwargs)
     found = session_for(profile, options)
     argv = list(command) or process.default_command(os.environ)
+    parent = profile_in_use(os.environ) if "ASSUMER_PROFILE" in os.environ else None
     if not command:
-        _say_subshell(argv[0], found, nested_in=profile_in_use(os.environ))
+        _say_subshell(argv[0], found, nested_in=parent)
     if server:
-        raise click.exceptions.Exit(_run_with_server(argv, found, options))
+        raise click.exceptions.Exit(_run_with_server(argv, found, options, parent=parent))
     variables = render.session_variables(found.credentials, found.profile, found.region)
-    env = process.child_environment(os.environ, variables, render.variables_to_unset(variables))
+    # The shell's prompt segment (assumer_prompt) shows the nesting: "parent > profile".
+    nesting = {process.PARENT_VARIABLE: parent} if parent else {}
+    env = process.child_environment(os.environ, {**variables, **nesting},
+                                    [*render.variables_to_unset(variables), process.PARENT_VARIABLE])
     process.replace_process(argv, env)
 
 
-def _run_with_server(argv: list[str], found: Session, options: SessionOptions) -> int:
+def _run_with_server(argv: list[str], found: Session, options: SessionOptions, *, parent: str | None) -> int:
     """``exec --server``: the child asks a local endpoint for credentials, renewed while it runs."""
     from assumer.cli import credserver, process
     from assumer.core.session import get_session
@@ -105,7 +109,7 @@ def _run_with_server(argv: list[str], found: Session, options: SessionOptions) -
                                          label=found.profile, min_ttl=min_ttl())
     with server:
         env = process.server_environment(environ, url=server.url, token=server.token, region=found.region,
-                                         profile=found.profile, hide_credentials_file=hidden)
+                                         profile=found.profile, hide_credentials_file=hidden, parent=parent)
         return process.run_in_foreground(argv, env)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from tests.bench import importtime
+from tests.bench import importtime, shell_startup
 from tests.bench.timing import MeasureError, Sample, Series, Spawner, machine_header
 from tests.bench.world import ECR_HOST, PROFILES_LARGE, Files, Services, write_files
 
@@ -209,7 +209,7 @@ def targets(table: list[Row], batches: list[Batch]) -> list[str]:  # batches: th
 
 
 def report(header: str, runs: int, table: list[Row], batches: tuple[list[Batch], list[Batch]],
-           imports: list[str]) -> str:
+           imports: list[str], shells: list[str]) -> str:
     awsume = next(r for r in table if r.key == "awsume")
     cached = "cached: no AssumeRole" if all(a == 0 for a, _ in awsume.calls) else \
         "not cached: it calls AssumeRole on every run (awsume caches only MFA session tokens)"
@@ -227,6 +227,8 @@ def report(header: str, runs: int, table: list[Row], batches: tuple[list[Batch],
         *targets(table, batches[0]),
         "",
         *imports,
+        "",
+        *shells,
     ]
     return "\n".join(parts) + "\n"
 
@@ -302,11 +304,13 @@ def main(argv: list[str] | None = None) -> None:
             imports = importtime.section(import_cases(venv, files), spawner.env, home, venv / "bin" / "python")
             if services.counts() != before:
                 raise SystemExit("bench: a profiled command called AWS: the import profile is not of cache hits")
+            progress("shell start-up with each set-up form (tests/bench/shell_startup.py)")
+            shells = shell_startup.run_section(spawner, scratch / "shells", venv / "bin" / "assumer", args.runs)
         except MeasureError as failed:
             raise SystemExit(f"bench: {failed}") from None
         finally:
             services.stop()
-    text = report(header, args.runs, table, batches, imports)
+    text = report(header, args.runs, table, batches, imports, shells)
     print(text)
     if args.output:
         args.output.write_text(text)

@@ -74,3 +74,19 @@ def test_large_config_has_the_profiles_and_r_last() -> None:
     assert len(parser.sections()) == PROFILES_LARGE
     assert parser.sections()[-1] == "profile r"
     assert parser["profile r"]["source_profile"] == "u"
+
+
+@pytest.mark.usefixtures("gnu_time")
+def test_shell_startup_forms_each_load_assume(tmp_path: Path) -> None:
+    """The start-up section times what it says: each form with the integration defines `assume`."""
+    from tests.bench.shell_startup import check, forms, section
+
+    assumer = Path(sys.prefix) / "bin" / "assumer"
+    (tmp_path / "home").mkdir()
+    env = {"HOME": str(tmp_path / "home"), "PATH": f"{assumer.parent}:/usr/bin:/bin"}
+    spawner = Spawner(tmp_path, cwd=tmp_path / "home", env=env)
+    table = forms(tmp_path, assumer, env)
+    check(spawner, table)  # raises SystemExit when a form has no assume
+    for form in table:
+        form.walls.append(spawner.run(form.argv, env=form.env).wall)
+    assert len(section(table, 1)) == 4 + 3

@@ -87,3 +87,55 @@ def test_credential_process_never_opens_the_picker(aws_home: AwsHome, terminals:
     terminal = start(aws_home, terminals, ["assumer", "credential-process"])
     assert terminal.status() == 2
     assert "profile> " not in terminal.seen and "Missing argument 'PROFILE'" in terminal.seen
+
+
+# `assume` with no argument, typed at an interactive shell's prompt: the same picker.
+INTERACTIVE = {
+    "bash": ["bash", "--norc", "--noprofile", "-i"],
+    "zsh": ["zsh", "-f", "-i"],
+    "fish": ["fish", "--no-config", "-i"],
+}
+INIT = {
+    "bash": 'eval "$(assumer shell-init bash)"; PS1="READY> "',
+    "zsh": 'eval "$(assumer shell-init zsh)"; PS1="READY> "',
+    "fish": "assumer shell-init fish | source; function fish_prompt; echo -n 'READY> '; end",
+}
+
+
+def interactive_shell(aws_home: AwsHome, terminals: list[Terminal], shell: str) -> Terminal:
+    terminal = start(aws_home, terminals, INTERACTIVE[shell])
+    terminal.type(INIT[shell] + "; echo init-done\n")
+    terminal.expect(r"init-done\n")
+    terminal.expect(r"READY> ")
+    return terminal
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_assume_alone_picks_and_exports_that_profile(aws_home: AwsHome, terminals: list[Terminal],
+                                                     shell: str) -> None:
+    terminal = interactive_shell(aws_home, terminals, shell)
+    terminal.type("assume\n")
+    terminal.expect(r"profile> ")
+    terminal.expect(r"R2 @ \d{12}")
+    terminal.type("2")
+    terminal.expect(r"1/3")
+    terminal.type("\r")
+    said = terminal.expect(r"READY> ")
+    assert "assume: profile r2" in said  # the one line an interactive shell gets
+    terminal.type("echo holds=$ASSUMER_PROFILE\n")
+    terminal.expect(r"holds=r2\n")
+    assert aws_home.proxy.count("AssumeRole") == 2  # r2 is chained from r
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_assume_alone_escape_changes_nothing(aws_home: AwsHome, terminals: list[Terminal], shell: str) -> None:
+    terminal = interactive_shell(aws_home, terminals, shell)
+    terminal.type("assume\n")
+    terminal.expect(r"profile> ")
+    terminal.type("\x1b")
+    terminal.expect(r"READY> ")
+    status = "$status" if shell == "fish" else "$?"
+    terminal.type(f"echo rc={status} holds=${{ASSUMER_PROFILE:-none}}\n" if shell != "fish" else
+                  f"echo rc={status} holds=(set -q ASSUMER_PROFILE; and echo $ASSUMER_PROFILE; or echo none)\n")
+    terminal.expect(r"rc=130 holds=none\n")
+    assert aws_home.proxy.requests() == []

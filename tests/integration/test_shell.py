@@ -61,7 +61,8 @@ def run(aws_home, shell: str, body: str, **kwargs) -> subprocess.CompletedProces
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_assume_then_aws_names_the_role(aws_home, shell: str) -> None:
-    result = run(aws_home, shell, "assume r\n" + status(shell) + CALLER_ARN + "assume\nassumer_prompt ' [%s]'\n")
+    result = run(aws_home, shell,
+                 "assume r\n" + status(shell) + CALLER_ARN + "assume --status\nassumer_prompt ' [%s]'\n")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "rc=0"
@@ -132,7 +133,7 @@ def test_unset_leaves_no_credential_variable(aws_home, shell: str) -> None:
     body = ("assume r\nassume --unset\n" + status(shell)
             + "".join(is_set(shell, n) for n in CREDENTIAL_VARIABLES + MARKERS + ("AWS_REGION",))
             + "env | grep -E '^(AWS_(ACCESS|SECRET|SESSION|CREDENTIAL|REGION|DEFAULT_REGION|PROFILE)|ASSUMER_)'\n"
-            + "assume\n" + status(shell, "show"))
+            + "assume --status\n" + status(shell, "show"))
     result = run(aws_home, shell, body)
     assert result.stdout == "rc=0\nshow=1\n", result.stderr
 
@@ -172,7 +173,7 @@ TRACE_OFF = {"bash": "{ set +xv; } 2>/dev/null\n", "zsh": "{ unsetopt xtrace ver
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_no_secret_reaches_the_trace(aws_home, tmp_path: Path, shell: str) -> None:
-    body = (TRACE_ON[shell] + "assume r\nassume r --refresh\nassume\nassumer_prompt\necho traced-after\n"
+    body = (TRACE_ON[shell] + "assume r\nassume r --refresh\nassume --status\nassumer_prompt\necho traced-after\n"
             + TRACE_OFF[shell] + save(shell, "AWS_SECRET_ACCESS_KEY", tmp_path / "secret")
             + save(shell, "AWS_SESSION_TOKEN", tmp_path / "token") + CALLER_ARN)
     result = run(aws_home, shell, body)
@@ -193,7 +194,7 @@ def test_no_secret_reaches_the_trace(aws_home, tmp_path: Path, shell: str) -> No
 def test_hostile_profile_name_round_trips_and_runs_nothing(aws_home, tmp_path: Path, shell: str) -> None:
     aws_home.add_role_profile(HOSTILE)
     body = ('assume "$HOSTILE"\n' + status(shell) + save(shell, "ASSUMER_PROFILE", tmp_path / "profile")
-            + CALLER_ARN + "assume\nassumer_prompt\necho\n"
+            + CALLER_ARN + "assume --status\nassumer_prompt\necho\n"
             + 'assume "$ASSUMER_PROFILE" -- printenv ASSUMER_PROFILE\n')
     result = run(aws_home, shell, body, env_extra={"HOSTILE": HOSTILE})
     assert result.returncode == 0, result.stderr
@@ -234,12 +235,14 @@ def test_bash_completion(aws_home) -> None:
             + BASH_COMPLETE.format(function="__assumer_complete").replace("complete_words", "c_assumer")
             + "c_assume assume r\nc_assume assume ''\nc_assume assume r --re\nc_assume assume --region x r\n"
             + "c_assumer assumer env r\nc_assumer assumer exec ''\nc_assumer assumer who\n"
+            + "c_assumer assumer exec r -- printen\nc_assume assume r -- printen\n"
             + "complete -p assume assumer\n")
     result = run(aws_home, "bash", body)
     assert result.returncode == 0, result.stderr
-    assert completions(result.stdout) == [
+    # compgen -c names a command once per PATH directory that holds it (/bin and /usr/bin): a set.
+    assert [sorted(set(group)) for group in completions(result.stdout)] == [
         ["r", "r2"], ["r", "r2", "u"], ["--refresh", "--region"], ["r", "r2"],
-        ["r", "r2"], ["r", "r2", "u"], ["whoami"],
+        ["r", "r2"], ["r", "r2", "u"], ["whoami"], ["printenv"], ["printenv"],
     ]
     assert "-F __assumer_complete_assume assume" in result.stdout
     assert "-F __assumer_complete assumer" in result.stdout
@@ -247,12 +250,13 @@ def test_bash_completion(aws_home) -> None:
 
 def test_fish_completion(aws_home) -> None:
     body = "".join(f"complete -C '{line}' | sort; printf '%s\\n' --\n" for line in (
-        "assume r", "assume ", "assume r --re", "assumer env r", "assumer who", "assume r -- printen"))
+        "assume r", "assume ", "assume r --re", "assumer env r", "assumer who", "assume r -- printen",
+        "assumer exec r -- printen"))
     result = run(aws_home, "fish", body)
     assert result.returncode == 0, result.stderr
     groups = completions(result.stdout)
     assert groups[:5] == [["r", "r2"], ["r", "r2", "u"], ["--refresh", "--region"], ["r", "r2"], ["whoami"]]
-    assert "printenv" in groups[5]
+    assert "printenv" in groups[5] and "printenv" in groups[6]
 
 
 # zsh completion runs inside the line editor only: an interactive zsh on a pseudo-terminal
@@ -304,11 +308,12 @@ def test_zsh_completion(aws_home, tmp_path: Path, line: str, expected: list[str]
     assert sorted(set(result.stdout.split())) == expected
 
 
-def test_zsh_completion_after_dash_dash_completes_a_command(aws_home, tmp_path: Path) -> None:
+@pytest.mark.parametrize("line", ["assume r -- printen", "assumer exec r -- printen"])
+def test_zsh_completion_after_dash_dash_completes_a_command(aws_home, tmp_path: Path, line: str) -> None:
     (tmp_path / "init.zsh").write_text(ZSH_INIT)
     (tmp_path / "capture.zsh").write_text(ZSH_CAPTURE)
     result = aws_home.command(["zsh", "-f", str(tmp_path / "capture.zsh"), str(tmp_path / "init.zsh"),
-                               "assume r -- printen"], env_extra={"ZDOTDIR": str(tmp_path)})
+                               line], env_extra={"ZDOTDIR": str(tmp_path)})
     assert "printenv" in result.stdout.split()
 
 
@@ -348,3 +353,68 @@ def test_the_prompt_hook_leaves_a_short_session_alone_for_half_its_life(aws_home
     result = run(aws_home, shell, "assume r --duration 900\n" + setter + HOOK[shell] + HOOK[shell])
     assert result.returncode == 0, result.stderr
     assert aws_home.proxy.count("AssumeRole") == 1
+
+
+# -- the fast set-up: the loader written by --install ---------------------------------------
+
+
+def install(aws_home, shell: str) -> tuple[Path, str]:
+    result = aws_home.run(["shell-init", shell, "--install"])
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip()
+    path = aws_home.home / ".local" / "share" / "assumer" / f"assumer.{shell}"
+    xdg = aws_home.process_env().get("XDG_DATA_HOME")
+    if xdg:
+        path = Path(xdg) / "assumer" / f"assumer.{shell}"
+    assert path.is_file() and str(path) in line and "wrote" in result.stderr
+    return path, line
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_the_installed_loader_starts_no_python(aws_home, tmp_path: Path, shell: str) -> None:
+    """The rc line that --install prints loads `assume` with no assumer on PATH (so no Python start)."""
+    _, line = install(aws_home, shell)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    setter = f"set -gx PATH {empty}\n" if shell == "fish" else f"PATH={empty}\n"
+    check = "functions -q assume; and echo defined\n" if shell == "fish" else \
+        "[ \"$(type -t assume 2>/dev/null || whence -w assume)\" ] && echo defined\n"
+    result = aws_home.shell(shell, setter + line + "\n" + check)
+    assert result.stdout == "defined\n", result.stderr
+    assert result.stderr == ""
+    # And with assumer on PATH, it works as the eval form does.
+    result = aws_home.shell(shell, line + "\nassume r\n" + status(shell) + CALLER_ARN)
+    assert result.stdout.startswith("rc=0\n") and ":assumed-role/R/" in result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_loader_whose_installation_is_gone_writes_itself_again(aws_home, shell: str) -> None:
+    """An upgrade to another Python or a moved venv: the named script is gone; one assumer call fixes it."""
+    path, line = install(aws_home, shell)
+    real = str(Path(__file__).resolve().parents[2] / "shell" / f"assumer.{shell}")
+    stale = path.read_text().replace(real, "/nonexistent/old-venv/assumer/shell/assumer." + shell)
+    assert stale != path.read_text()
+    path.write_text(stale)
+    result = aws_home.shell(shell, line + " --name aws-assume\naws-assume r\n" + status(shell) + CALLER_ARN)
+    assert result.stdout.startswith("rc=0\n") and ":assumed-role/R/" in result.stdout, result.stderr
+    assert result.stderr == ""
+    assert "/nonexistent/" not in path.read_text() and real in path.read_text()
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_shell_init_name(aws_home, shell: str) -> None:
+    init = (f'eval "$(assumer shell-init {shell} --name aws-assume)"\n' if shell != "fish"
+            else f"assumer shell-init {shell} --name aws-assume | source\n")
+    result = aws_home.shell(shell, init + "aws-assume r\n" + status(shell) + CALLER_ARN)
+    assert result.stdout.startswith("rc=0\n") and ":assumed-role/R/" in result.stdout, result.stderr
+
+
+# -- nesting: assumer exec inside a session ---------------------------------------------------
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_exec_inside_a_session_marks_the_child_as_nested(aws_home, shell: str) -> None:
+    show = "sh -c 'echo \"parent=${ASSUMER_PARENT_PROFILE-none} profile=$ASSUMER_PROFILE\"'"
+    result = run(aws_home, shell, f"assumer exec r -- {show}\nassume r\nassumer exec r2 -- {show}\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["parent=none profile=r", "parent=r profile=r2"]

@@ -166,7 +166,7 @@ def test_hostile_values_round_trip_and_run_nothing(run: Run) -> None:
     body = (f"assume \"$HOSTILE\"\n{status(run.shell)}"
             f"printf '%s' \"$ASSUMER_PROFILE\" > '{out}'\n"
             f"printf '%s' \"$AWS_SECRET_ACCESS_KEY\" > '{out}.secret'\n"
-            "assume\nassumer_prompt\n")
+            "assume --status\nassumer_prompt\n")
     # The refresh hook and the exec path pass the name on: as one argument, unevaluated.
     hook = "__assumer_refresh" if run.shell == "fish" else (
         "__assumer_precmd" if run.shell == "zsh" else "__assumer_refresh_hook")
@@ -230,22 +230,22 @@ def test_unset_takes_no_other_argument(run: Run) -> None:
     assert run.calls() == []
 
 
-def test_assume_alone_shows_the_profile_and_minutes_left(run: Run) -> None:
+def test_assume_status_shows_the_profile_and_minutes_left(run: Run) -> None:
     run.prints(session("r", expires_in=600 + 30))
-    result = run("assume r\nassume\n" + status(run.shell))
+    result = run("assume r\nassume --status\n" + status(run.shell))
     assert result.stdout == "r: 10 min left (until 2030-01-01T00:00:00Z)\nrc=0\n"
 
 
-def test_assume_alone_without_a_session(run: Run) -> None:
-    result = run("assume\n" + status(run.shell))
+def test_assume_status_without_a_session(run: Run) -> None:
+    result = run("assume --status\n" + status(run.shell))
     assert result.stdout == "rc=1\n"
     assert "no profile assumed" in result.stderr
 
 
-def test_assume_alone_notices_keys_exported_by_hand(run: Run) -> None:
+def test_assume_status_notices_keys_exported_by_hand(run: Run) -> None:
     run.prints(session("r"))
     change = "set -gx AWS_ACCESS_KEY_ID mine\n" if run.shell == "fish" else "export AWS_ACCESS_KEY_ID=mine\n"
-    result = run("assume r\n" + change + "assume\n")
+    result = run("assume r\n" + change + "assume --status\n")
     assert "not assumer's session" in result.stdout
 
 
@@ -292,6 +292,127 @@ def test_help_after_dash_dash_belongs_to_the_command(run: Run) -> None:
     assert run.calls() == [["exec", "r", "--", "tool", "--help"]]
 
 
+def test_assume_alone_runs_assumer_env_without_a_profile(run: Run) -> None:
+    """The picker is assumer env's (on /dev/tty); the shell evaluates what it prints on success."""
+    run.prints(session("r2"))
+    result = run("assume\n" + status(run.shell) + dump(run.shell, "ASSUMER_PROFILE"))
+    assert result.returncode == 0, result.stderr
+    assert run.calls() == [["env", "--shell", run.shell]]
+    assert "rc=0\nASSUMER_PROFILE=r2|" in result.stdout
+
+
+def test_assume_alone_cancelled_changes_nothing(run: Run) -> None:
+    run.prints(session("r2"))  # printed, then the picker's Esc (130)
+    result = run("assume\n" + status(run.shell) + dump(run.shell, "ASSUMER_PROFILE"), STUB_RC="130")
+    assert "rc=130\nASSUMER_PROFILE unset|" in result.stdout
+
+
+@pytest.mark.parametrize("args, call", [
+    ("-l", ["list"]), ("--list", ["list"]), ("-c r", ["login", "r"]),
+    ("--console r --print", ["login", "r", "--print"]), ("-c", ["login"])])
+def test_list_and_console(run: Run, args: str, call: list[str]) -> None:
+    result = run(f"assume {args}\n" + status(run.shell), STUB_RC="0")
+    assert result.stdout == "rc=0\n", result.stderr
+    assert run.calls() == [call]
+
+
+def run_interactive(run: Run, body: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """``shell -i -c``: interactive, as a terminal's shell is (without the terminal)."""
+    path = shutil.which(run.shell) or run.shell
+    flags = ["--norc", "--noprofile"] if run.shell == "bash" else ["-f"] if run.shell == "zsh" else ["--no-config"]
+    return subprocess.run([path, *flags, "-i", "-c", source_line(run.shell) + "\n" + body], env=run.env(**extra),
+                          cwd=run.tmp / "home", capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_assume_says_one_line_in_an_interactive_shell(run: Run) -> None:
+    run.prints(session("r", expires_in=600 + 30))
+    result = run_interactive(run, "assume r\n")
+    lines = [line for line in result.stderr.splitlines() if line.startswith("assume: ")]
+    assert lines == ["assume: profile r, region ap-northeast-1, 10 min left"], result.stderr
+
+
+def test_assume_is_quiet_in_a_script(run: Run) -> None:
+    run.prints(session("r"))
+    result = run("assume r\nassume\n")
+    assert result.returncode == 0 and result.stderr == ""
+
+
+def test_nested_session_shows_in_the_prompt_and_the_line(run: Run) -> None:
+    """assumer exec's subshell inside another session exports ASSUMER_PARENT_PROFILE."""
+    run.prints(session("r2", expires_in=600 + 30))
+    setter = "set -gx ASSUMER_PARENT_PROFILE r\n" if run.shell == "fish" else "export ASSUMER_PARENT_PROFILE=r\n"
+    result = run_interactive(run, setter + "assume r2\nassumer_prompt ' [%s]'\n")
+    assert result.stdout == " [r > r2 (10m)]"
+    assert "assume: profile r2, region ap-northeast-1, 10 min left (nested inside r's subshell)" in result.stderr
+
+
+# -- another tool's `assume`, and --name -------------------------------------------------------
+
+GRANTED = {"bash": "alias assume='. assume'\n", "zsh": "alias assume='. assume'\n",
+           "fish": "alias assume='echo granted'\n"}
+SOURCE_AGAIN = {"bash": ". '{path}' {args}\n", "zsh": ". '{path}' {args}\n", "fish": "source '{path}' {args}\n"}
+
+
+def source_again(shell: str, args: str = "") -> str:
+    return SOURCE_AGAIN[shell].format(path=ROOT / "shell" / f"assumer.{shell}", args=args)
+
+
+def kind_of(shell: str, name: str) -> str:
+    if shell == "bash":
+        return f"echo kind=$(type -t {name})\n"
+    if shell == "zsh":
+        return f"echo kind=$(whence -w {name})\n"  # "NAME: alias"
+    return f"if functions -q {name}; echo kind=function (functions {name} | string match -q '*__assumer_main*'; " \
+           "and echo ours; or echo theirs); else; echo kind=none; end\n"
+
+
+def test_an_existing_alias_is_left_alone_and_loading_does_not_break(run: Run) -> None:
+    """granted's `alias assume=". assume"` in the rc file, before assumer's line: no syntax error."""
+    path = shutil.which(run.shell) or run.shell
+    flags = ["--norc", "--noprofile"] if run.shell == "bash" else ["-f"] if run.shell == "zsh" else ["--no-config"]
+    # The alias is defined on a line of its own (aliases apply from the next line read).
+    script = (GRANTED[run.shell] + source_again(run.shell) + "assumer_prompt; echo loaded\n"
+              + kind_of(run.shell, "assume"))
+    rc = run.tmp / "home" / "rc"
+    rc.write_text(script)
+    command = f". '{rc}'" if run.shell != "fish" else f"source '{rc}'"
+    result = subprocess.run([path, *flags, "-i", "-c", command], env=run.env(), cwd=run.tmp / "home",
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert "loaded\n" in result.stdout, result.stderr
+    assert "syntax error" not in result.stderr and "parse error" not in result.stderr
+    assert "'assume' is already" in result.stderr and "--name NAME" in result.stderr
+    if run.shell == "fish":
+        assert "kind=function theirs" in result.stdout
+    else:
+        assert "kind=alias\n" in result.stdout or "kind=assume: alias\n" in result.stdout
+
+
+def test_name_chooses_the_function_name(run: Run) -> None:
+    run.prints(session("r"))
+    theirs = "function assume; echo granted; end\n" if run.shell == "fish" else "assume() { echo granted; }\n"
+    result = run(theirs + source_again(run.shell, "--name aws-assume") + "aws-assume r\n" + status(run.shell)
+                 + "assume r\naws-assume --help\n")
+    assert result.returncode == 0, result.stderr
+    assert run.calls() == [["env", "r", "--shell", run.shell]]
+    assert "rc=0\ngranted\nusage: aws-assume PROFILE" in result.stdout
+    assert result.stderr == ""  # not interactive: nothing said about the `assume` left alone
+
+
+def test_explicit_name_takes_over_an_existing_function(run: Run) -> None:
+    run.prints(session("r"))
+    theirs = "function assume; echo granted; end\n" if run.shell == "fish" else "assume() { echo granted; }\n"
+    result = run(theirs + source_again(run.shell, "--name assume") + "assume r\n" + status(run.shell))
+    assert result.stdout == "rc=0\n", result.stderr
+    assert run.calls() == [["env", "r", "--shell", run.shell]]
+
+
+def test_a_name_that_is_code_is_refused(run: Run) -> None:
+    result = run(source_again(run.shell, "--name 'x;touch pwned-semi'") + "echo after\n")
+    assert "--name wants a command name" in result.stderr
+    assert not (run.tmp / "home" / "pwned-semi").exists()
+
+
 # -- the prompt segment ------------------------------------------------------------------
 
 
@@ -314,7 +435,7 @@ def test_prompt_never_evaluates_the_expiration(run: Run) -> None:
     hostile = "a[$(touch pwned-dollar)]+1"
     setter = f"set -gx ASSUMER_EXPIRATION '{hostile}'\nset -gx ASSUMER_PROFILE r\n" if run.shell == "fish" else \
         f"export ASSUMER_EXPIRATION='{hostile}' ASSUMER_PROFILE=r\n"
-    result = run(setter + "assumer_prompt\necho\nassume\n" + set_var(run.shell, "ASSUMER_AUTO_REFRESH", "1")
+    result = run(setter + "assumer_prompt\necho\nassume --status\n" + set_var(run.shell, "ASSUMER_AUTO_REFRESH", "1")
                  + hook_call(run.shell))
     assert result.stdout.startswith("r\nr\n"), result.stderr
     assert run.calls() == []
@@ -499,7 +620,7 @@ TRACE_OFF = {"bash": "set +xv\n", "zsh": "unsetopt xtrace verbose\n", "fish": "s
 def test_tracing_never_prints_a_secret_and_is_restored(run: Run) -> None:
     variables = session("r", secret="SECRETVALUE0123", key_id="ASIAKEY0123")
     run.prints(variables)
-    result = run(TRACE_ON[run.shell] + "assume r\nassume\nassumer_prompt\necho after-assume\n"
+    result = run(TRACE_ON[run.shell] + "assume r\nassume --status\nassumer_prompt\necho after-assume\n"
                  + TRACE_OFF[run.shell] + "echo done\n")
     assert result.returncode == 0, result.stderr
     for secret in ("SECRETVALUE0123", "TOKEN//xyz=="):
@@ -514,7 +635,7 @@ def test_works_sourced_in_a_strict_non_interactive_shell(run: Run) -> None:
     run.prints(session("r"))
     path = ROOT / "shell" / f"assumer.{run.shell}"
     script = (STRICT[run.shell] + (f"source '{path}'\n" if run.shell == "fish" else f". '{path}'\n")
-              + "assumer_prompt\nassume r\nassume\nassumer_prompt\n" + hook_call(run.shell)
+              + "assumer_prompt\nassume r\nassume --status\nassumer_prompt\n" + hook_call(run.shell)
               + "assume r -- true\necho end\n")
     result = subprocess.run([shutil.which(run.shell) or run.shell, "-c", script], env=run.env(),
                             cwd=run.tmp / "home", capture_output=True, text=True, timeout=60)
@@ -539,7 +660,7 @@ def test_no_helper_variable_leaks(run: Run) -> None:
     listing = LIST_VARIABLES[run.shell]
     body = (f"{listing} > before.txt\n"
             + set_var(run.shell, "ASSUMER_AUTO_REFRESH", "1")
-            + "assume r\nassume\nassumer_prompt\nassume r -- true\n" + hook_call(run.shell)
+            + "assume r\nassume --status\nassumer_prompt\nassume r -- true\n" + hook_call(run.shell)
             + f"{listing} > after.txt\nenv > env.txt\n")
     result = run(body)
     assert result.returncode == 0, result.stderr
