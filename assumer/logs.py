@@ -87,6 +87,11 @@ def debug(logger: str, message: str, *args: object, exc_info: bool = False) -> N
         logging.getLogger(logger).debug(message, *args, exc_info=exc_info)
 
 
+def debugging() -> bool:
+    """True under ``--debug``: for a debug line whose arguments cost something to build."""
+    return _enabled
+
+
 def enable_debug() -> None:
     """Send DEBUG logs from assumer and botocore to stderr through the redactor."""
     import logging

@@ -10,6 +10,9 @@ changed:
 
 - the chain: every role, its options (session name, duration, external id, MFA
   serial, source identity, region) and, recursively, its source;
+- for a role assumed from a root with MFA, the MFA device: the role's session is
+  signed by the root's MFA session (:func:`mfa_session_key`, one per root and device,
+  cleared with the root's other sessions), not by the root's keys;
 - the endpoint each STS call of the chain went to: the environment's
   ``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_STS`` and the settings of the profile the
   call was made with (``endpoint_url``, the ``sts`` endpoint of its ``services``
@@ -31,6 +34,7 @@ from collections.abc import Iterable, Mapping
 
 from assumer.core.profiles import DEFAULT_DURATION, AwsConfig, Link, RoleSpec, Source
 from assumer.digest import sha256_hex
+from assumer.errors import ConfigError
 
 # Bumped when the parts change, so that no entry written under older rules is ever served.
 KEY_VERSION = 2
@@ -50,6 +54,11 @@ _ROOT_SETTINGS = (
     "web_identity_token_file", "role_arn", "role_session_name", "credential_source", "source_profile",
 )
 _SSO_SESSION_SETTINGS = ("sso_start_url", "sso_region", "sso_registration_scopes")
+
+# The MFA session of a root (GetSessionToken with a code): 8 hours unless ASSUMER_MFA_SESSION_DURATION
+# says otherwise, within what STS allows an IAM user's session token.
+MFA_SESSION_DURATION = 8 * 3600
+MFA_SESSION_MIN, MFA_SESSION_MAX = 900, 129600
 
 
 def cache_key(kind: str, parts: Iterable[object]) -> str:
@@ -98,6 +107,8 @@ def session_key(link: Link, *, environ: Mapping[str, str], config: AwsConfig | N
     """
     if isinstance(link, RoleSpec):
         return role_key(link, environ=environ, config=config)
+    if link.mfa_serial and token_duration is None:  # the root's MFA session, the one its roles use too
+        return mfa_session_key(link, link.mfa_serial, environ=environ, config=config)
     return cache_key("session", [
         KEY_VERSION, "token", link.profile, link.kind, link.mfa_serial, token_duration or DEFAULT_DURATION,
         link.region, endpoint_part(link.profile, config, environ), root_part(link, config, environ),
@@ -109,8 +120,45 @@ def role_key(spec: RoleSpec, *, environ: Mapping[str, str], config: AwsConfig | 
     return cache_key("session", [
         KEY_VERSION, "role", spec.role_arn, spec.session_name or default_session_name(), spec.duration_seconds,
         spec.external_id, spec.mfa_serial, spec.source_identity, spec.region,
-        endpoint_part(_call_profile(spec), config, environ), _source_part(spec.source, environ, config),
+        endpoint_part(_call_profile(spec), config, environ), _source_part(spec, environ, config),
     ])
+
+
+def mfa_session_key(source: Source, serial: str, *, environ: Mapping[str, str], config: AwsConfig | None) -> str:
+    """The key of ``source``'s MFA session for device ``serial`` (its duration, endpoint and identity)."""
+    return cache_key("session", [
+        KEY_VERSION, "mfa", serial, mfa_session_duration(environ), endpoint_part(source.profile, config, environ),
+        root_part(source, config, environ),
+    ])
+
+
+def mfa_session_serial(spec: RoleSpec) -> str | None:
+    """The MFA device whose session signs ``spec``'s AssumeRole, or None.
+
+    A role assumed straight from a root, when the role or the root names an
+    ``mfa_serial``: the root's MFA session (GetSessionToken with a code) signs it,
+    so one code serves every role of that root. A chained role's own
+    ``mfa_serial`` goes with its AssumeRole, as botocore sends it.
+    """
+    if isinstance(spec.source, RoleSpec):
+        return None
+    return spec.mfa_serial or spec.source.mfa_serial
+
+
+def mfa_session_duration(environ: Mapping[str, str]) -> int:
+    """``ASSUMER_MFA_SESSION_DURATION`` seconds (900..129600), default 8 hours."""
+    raw = environ.get("ASSUMER_MFA_SESSION_DURATION", "").strip()
+    if not raw:
+        return MFA_SESSION_DURATION
+    try:
+        seconds = int(raw)
+    except ValueError:
+        seconds = 0
+    if not MFA_SESSION_MIN <= seconds <= MFA_SESSION_MAX:
+        raise ConfigError(f"ASSUMER_MFA_SESSION_DURATION={raw!r} is not a number of seconds in "
+                          f"{MFA_SESSION_MIN}..{MFA_SESSION_MAX}",
+                          hint=f"unset it for the default ({MFA_SESSION_DURATION}s, 8 hours)")
+    return seconds
 
 
 def root_of(link: Link) -> Source:
@@ -127,9 +175,13 @@ def _call_profile(link: Link) -> str:
     return link.profile
 
 
-def _source_part(source: Link, environ: Mapping[str, str], config: AwsConfig | None) -> object:
+def _source_part(spec: RoleSpec, environ: Mapping[str, str], config: AwsConfig | None) -> object:
+    source = spec.source
     if isinstance(source, RoleSpec):
         return role_key(source, environ=environ, config=config)
+    serial = mfa_session_serial(spec)
+    if serial:  # signed by the root's MFA session (whatever its duration), not by its keys
+        return ["mfa", serial, root_part(source, config, environ)]
     return root_part(source, config, environ)
 
 

@@ -99,8 +99,12 @@ def root_credentials(
     """Long-term credentials at the root of a chain (every secret registered for redaction)."""
     if source.kind == "environment":
         credentials = _environment(source, environ)
+        logs.debug(__name__, "root of profile %r: AWS_ACCESS_KEY_ID %s from the environment", source.profile,
+                   credentials.access_key_id)
     else:
         found = _stored(source, keys)
+        if found is not None:
+            logs.debug(__name__, "root %r: keys stored with 'assumer add' (%s)", source.profile, found.access_key_id)
         if found is None:
             if not source.has_file_credentials:
                 raise ConfigError(
@@ -108,6 +112,9 @@ def root_credentials(
                     hint=f"store keys with 'assumer add {source.profile}', or add them to the AWS credentials file",
                 )
             found = _static_keys(config, source)
+            if found is not None:
+                logs.debug(__name__, "root %r: keys from the %s (%s)", source.profile,
+                           source.provider.replace("_", " "), found.access_key_id)
         if found is None:
             if botocore_credentials is None:
                 from assumer.core import sts  # boto3: only when botocore has to find the keys
@@ -115,6 +122,8 @@ def root_credentials(
                 botocore_credentials = sts.profile_credentials
             with _resolving_root(source.profile):
                 found = botocore_credentials(source.profile)
+            logs.debug(__name__, "root %r: credentials from botocore's %s provider (%s)", source.profile,
+                       source.provider.replace("_", " ") or "profile", found.access_key_id)
         credentials = found
     logs.register_secrets(credentials.secrets())
     return credentials

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, overload
 
 from assumer import logs
+from assumer.core import mfa
 from assumer.core.profiles import shown_line
 from assumer.credentials import Credentials, utcnow
 from assumer.errors import AssumerError, AuthError, ConfigError, NetworkError
@@ -248,6 +249,23 @@ def _credentials(response: AssumeRoleResponseTypeDef | GetSessionTokenResponseTy
     return credentials
 
 
+# What to check when AWS denies an operation, by operation: the hint must be about that call.
+_DENIED_HINTS = {
+    "AssumeRole": "check the role's trust policy and the caller's sts:AssumeRole permission",
+    "GetSessionToken": "check that no policy of the IAM user denies sts:GetSessionToken (AWS allows it by "
+                       "default) and that mfa_serial names this user's MFA device",
+    "GetFederationToken": "the IAM user needs sts:GetFederationToken (see 'assumer login' in the README)",
+    "GetCallerIdentity": "sts:GetCallerIdentity is never denied by IAM: check the endpoint and the credentials",
+}
+
+
+def denied_hint(operation: str) -> str:
+    """The hint for a denied ``operation``: its own permission, or the trust policy for AssumeRole."""
+    if operation in _DENIED_HINTS:
+        return _DENIED_HINTS[operation]
+    return f"check that the caller's IAM policies allow {operation}" if operation else "check the caller's policies"
+
+
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403", "Forbidden"}
 _BAD_KEYS = {"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "InvalidAccessKeyId"}
 _EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
@@ -281,12 +299,14 @@ def translate(
         if code in _THROTTLED:
             return NetworkError(f"{action}: throttled by AWS after {time_bounds()[2]} attempts",
                                 hint="try again shortly")
+        if "MultiFactorAuthentication" in message or "MFA" in message:
+            # Before the denial: AWS refuses a wrong or reused code with AccessDenied too.
+            return mfa.CodeRejected(f"{action}: MFA failed: {message}",
+                                    hint="type the device's next code; check that mfa_serial names your device")
         if code in _DENIED or status == 403:
             who = f" {caller} is not allowed:" if caller else ""
             return AuthError(f"{action}: access denied:{who} {message}",
-                             hint="check the role's trust policy and the caller's sts:AssumeRole permission")
-        if "MultiFactorAuthentication" in message or "MFA" in message:
-            return AuthError(f"{action}: MFA failed: {message}", hint="check the code and the mfa_serial")
+                             hint=denied_hint(getattr(exc, "operation_name", "")))
         if code == "ValidationError":
             return ConfigError(f"{action}: {message}", hint="check the profile's settings")
         if status and status >= 500:

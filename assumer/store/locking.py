@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from assumer import ui
+from assumer import logs, ui
 from assumer.errors import ConfigError
 
 DEFAULT_TIMEOUT = 120.0
@@ -47,13 +47,20 @@ def single_flight(name: str, *, timeout: float | None = None) -> Iterator[bool]:
         raise ConfigError(f"cannot open the lock file {path}: {exc.strerror}",
                            hint="remove it; assumer creates a new one") from None
     try:
-        deadline = time.monotonic() + wait
+        started = time.monotonic()
+        deadline = started + wait
+        waited = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 held = True
+                if waited:
+                    logs.debug(__name__, "got the lock %s after %.1fs", path, time.monotonic() - started)
                 break
             except BlockingIOError:
+                if not waited:
+                    logs.debug(__name__, "another assumer holds the lock %s: waiting up to %.0fs", path, wait)
+                    waited = True
                 if time.monotonic() >= deadline:
                     ui.warn(f"another assumer has held {path} for {wait:.0f}s; going ahead without it")
                     held = False

@@ -74,6 +74,8 @@ def world(moto: MotoServer) -> World:
 def proxy(moto: MotoServer) -> Iterator[RecordingProxy]:
     """The recording proxy in front of moto, in a thread of this process (reset per test)."""
     server = RecordingProxy(moto.url).start()
+    for keys in (moto.world.u, moto.world.u_second):  # U's MFA sessions: moto's own are unusable
+        server.issue_mfa_sessions(keys.access_key_id, keys.secret_access_key)
     try:
         yield server
     finally:

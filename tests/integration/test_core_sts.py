@@ -20,6 +20,10 @@ from tests.tools.awshome import AwsHome
 SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 
 
+def last_token(aws_home: AwsHome) -> dict:
+    return aws_home.proxy.params("GetSessionToken")[-1]
+
+
 def last_assume(aws_home: AwsHome) -> dict[str, str]:
     requests = aws_home.proxy.params("AssumeRole")
     assert requests, "no AssumeRole reached the proxy"
@@ -59,22 +63,23 @@ def test_mfa_code_option_sends_serial_and_code(aws_home: AwsHome) -> None:
     aws_home.add_role_profile("rmfa", f"mfa_serial = {MFA_SERIAL}")
     result = aws_home.run(["env", "rmfa", "--mfa-code", "123456"])
     assert result.returncode == 0, result.stderr
-    sent = last_assume(aws_home)
+    sent = last_token(aws_home)  # the source's MFA session: the role is assumed with it, without a code
     assert (sent["SerialNumber"], sent["TokenCode"]) == (MFA_SERIAL, "123456")
+    assert "TokenCode" not in last_assume(aws_home)
 
 
 def test_mfa_code_from_stdin(aws_home: AwsHome) -> None:
     aws_home.add_role_profile("rmfa", f"mfa_serial = {MFA_SERIAL}")
     result = aws_home.run(["env", "rmfa", "--mfa-code", "-"], input="654321\n")
     assert result.returncode == 0, result.stderr
-    assert last_assume(aws_home)["TokenCode"] == "654321"
+    assert last_token(aws_home)["TokenCode"] == "654321"
 
 
 def test_mfa_code_from_stdin_leaves_the_rest_of_stdin_to_the_exec_command(aws_home: AwsHome) -> None:
     aws_home.add_role_profile("rmfa", f"mfa_serial = {MFA_SERIAL}")
     result = aws_home.run(["exec", "rmfa", "--mfa-code", "-", "--", "cat"], input="654321\nfor the command\n")
     assert result.returncode == 0, result.stderr
-    assert last_assume(aws_home)["TokenCode"] == "654321"
+    assert last_token(aws_home)["TokenCode"] == "654321"
     assert result.stdout == "for the command\n"
 
 
@@ -112,6 +117,18 @@ def test_role_that_does_not_trust_the_caller_is_denied(aws_home: AwsHome) -> Non
     result = aws_home.run(["env", "untrusted"])
     assert result.returncode == 4, result.stderr
     assert "UNTRUSTING" in result.stderr
+    assert "trust policy" in result.stderr  # the hint for a denied AssumeRole
+
+
+def test_denied_get_session_token_hints_at_the_users_permission_not_a_trust_policy(aws_home: AwsHome) -> None:
+    """moto (enforcing IAM) denies U's GetSessionToken: the hint is about that call (issue 12 §2)."""
+    result = aws_home.run(["env", "u"])
+    assert result.returncode == 4, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "getting a session token for profile 'u'" in line and "access denied" in line
+    assert "sts:GetSessionToken" in line and "mfa_serial" in line
+    assert "trust policy" not in line and "sts:AssumeRole" not in line
+    assert aws_home.proxy.requests("GetSessionToken")[0].status == 403
 
 
 def test_wrong_external_id_is_denied_right_one_accepted(aws_home: AwsHome) -> None:

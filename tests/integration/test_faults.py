@@ -575,16 +575,19 @@ def test_mfa_code_typed_at_the_prompt_is_sent(aws_home: AwsHome) -> None:
         process.kill()
         os.close(master)
         os.close(slave)
-    params = aws_home.proxy.params("AssumeRole")[-1]
+    params = aws_home.proxy.params("GetSessionToken")[-1]  # the source's MFA session, then the role with it
     assert params["SerialNumber"] == MFA_SERIAL and params["TokenCode"] == "654321"
+    assert "TokenCode" not in aws_home.proxy.params("AssumeRole")[-1]
 
 
 def test_mfa_code_typed_wrong_at_the_prompt_is_a_bad_value(aws_home: AwsHome) -> None:
+    """Asked again after a malformed code; the third malformed one ends it (exit 3)."""
     add_mfa_profile(aws_home)
     process, master, slave = run_on_pty(aws_home, ["env", "rmfa"])
     try:
-        read_until(master, b"MFA code for")
-        os.write(master, b"12ab\n")
+        for typed in (b"12ab\n", b"1234567\n", b"abcdef\n"):
+            read_until(master, b"MFA code for")
+            os.write(master, typed)
         assert process.wait(timeout=30) == 3
         shown = read_until(master, b"6 digits", timeout=5)
     finally:

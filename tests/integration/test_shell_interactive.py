@@ -3,7 +3,7 @@
 What only a terminal shows: the MFA prompt that assumer writes to /dev/tty from inside
 the shell function's command substitution, answered at the keyboard; and the refresh
 that runs from the real prompt hook (PROMPT_COMMAND, precmd, the fish_prompt event)
-when the next prompt is drawn, asking for a new MFA code in turn.
+when the next prompt is drawn, with the source's MFA session (no new code).
 """
 
 from __future__ import annotations
@@ -69,17 +69,21 @@ def test_mfa_prompt_and_refresh_at_the_prompt_on_a_terminal(aws_home, shell: str
         terminal.type("echo P=$ASSUMER_PROFILE-K=$AWS_ACCESS_KEY_ID\n")
         first = terminal.expect(r"P=rmfa-K=ASIA\w+")
         assert "123456" not in first  # the code is typed with echo off
-        assert [p["TokenCode"] for p in aws_home.proxy.params("AssumeRole")] == ["123456"]
+        assert [p["TokenCode"] for p in aws_home.proxy.params("GetSessionToken")] == ["123456"]
         terminal.expect(PROMPT)
 
-        # Opting in with a session that is due: the next prompt renews it, and the MFA
-        # prompt comes back (the code is never remembered).
+        # Opting in with a role session that is due: the next prompt renews it with the
+        # source's cached MFA session, so no code is asked (issue 12: one code per source).
         terminal.type(OPT_IN[shell] + "\n")
-        answer_mfa(terminal, "654321")
+        terminal.expect(PROMPT)
         terminal.type("echo Q=$ASSUMER_PROFILE-K=$AWS_ACCESS_KEY_ID\n")
         second = terminal.expect(r"Q=rmfa-K=ASIA\w+")
-        assert [p["TokenCode"] for p in aws_home.proxy.params("AssumeRole")] == ["123456", "654321"]
+        assert "MFA code for" not in second
         assert second.rsplit("K=", 1)[1] != first.rsplit("K=", 1)[1]  # the shell holds the new session
-        assert all(p["SerialNumber"] == MFA_SERIAL for p in aws_home.proxy.params("AssumeRole"))
+        [token] = aws_home.proxy.requests("GetSessionToken")
+        assert token.params["SerialNumber"] == MFA_SERIAL
+        assumes = aws_home.proxy.requests("AssumeRole")
+        assert len(assumes) == 2 and all("TokenCode" not in a.params for a in assumes)
+        assert {a.access_key_id for a in assumes} == set(aws_home.proxy.state.sessions)  # signed by the MFA session
     finally:
         terminal.close()

@@ -9,6 +9,9 @@ role, the key id that signed it, the explicit parameters), and the key id handed
 out, or the fact that it refused the profile. For a profile with keys and no role,
 the key handed out is the root's: assumer then hands out a GetSessionToken session
 made from that key (a documented difference), which is not what is compared here.
+A role assumed from long-term keys with MFA is assumed, on assumer's side, with the
+root's MFA session (GetSessionToken with the code, :func:`mfa_session_serial`), as
+the resolver does: a documented difference.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any, NamedTuple
 import botocore.credentials
 import botocore.session
 
+from assumer.core.cachekey import mfa_session_serial
 from assumer.core.profiles import AwsConfig, IniFile, RoleSpec, Source
 from assumer.core.roots import root_credentials
 from assumer.credentials import Credentials
@@ -129,7 +133,13 @@ def assumer_outcome(config: Path | str, credentials: Path | str, profile: str,
                                        botocore_credentials=_no_botocore)
                 continue
             assert isinstance(link, RoleSpec) and key is not None
-            params: dict[str, Any] = {"ExternalId": link.external_id, "SerialNumber": link.mfa_serial,
+            serial = link.mfa_serial
+            if mfa_session_serial(link) and not key.session_token:  # the root's MFA session signs the role
+                calls.append(Call("GetSessionToken", "None", key.access_key_id,
+                                  (("SerialNumber", str(mfa_session_serial(link))),)))
+                key = Credentials(f"ASIAFAKE{len(calls):04d}", "fake-secret", "fake-token")
+                serial = None
+            params: dict[str, Any] = {"ExternalId": link.external_id, "SerialNumber": serial,
                                       "RoleSessionName": link.session_name}
             settings = aws.settings(link.profile)
             if "duration_seconds" in settings:

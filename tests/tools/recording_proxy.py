@@ -8,6 +8,18 @@ key that signed it and the region it was signed for. On demand it answers with t
 of forwarding, delays a request, or rewrites the ``expiresAt`` of ECR's
 GetAuthorizationToken (moto's is in 2015).
 
+MFA sessions: moto's GetSessionToken hands out a fixed example key its own IAM
+enforcement rejects, and checks no code. For the users whose keys a test registers
+(:meth:`RecordingProxy.issue_mfa_sessions`), the proxy plays STS for GetSessionToken
+with a ``SerialNumber``: it refuses a missing code or one the test marked wrong
+(:meth:`RecordingProxy.reject_mfa_code`) as AWS does, and otherwise hands out a
+session of its own (an ``ASIA`` key id, a secret and a token, expiring after
+``DurationSeconds``). A request signed with such a session must carry its token and
+be signed with its secret (checked as STS checks them); the proxy records it as
+signed by the session's key id, then signs it again with the user's own key and
+forwards it, so moto authorises it as that user, as AWS authorises a GetSessionToken
+session.
+
 In-process: ``RecordingProxy(upstream).start()`` (the pytest fixture). As a process:
 ``python -m tests.tools.recording_proxy --upstream URL --port N``, controlled through
 ``ProxyClient(url)``, which has the same methods as ``RecordingProxy`` and talks to the
@@ -21,6 +33,8 @@ import hashlib
 import http.client
 import json
 import re
+import secrets
+import string
 import threading
 import time
 import urllib.parse
@@ -35,6 +49,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding
               "trailer", "upgrade", "content-length"}
 SIGNER = re.compile(r"Credential=([A-Z0-9]+)/")
 SIGNATURE = re.compile(r"Signature=([0-9a-f]+)")
+SIGNED_HEADERS = re.compile(r"SignedHeaders=([^,\s]+)")
 # The SigV4 credential scope: KEY/DATE/REGION/SERVICE/aws4_request.
 SCOPE = re.compile(r"Credential=[A-Z0-9]+/\d{8}/([^/,]+)/([^/,]+)/aws4_request")
 
@@ -71,6 +86,17 @@ class Fault:
 
 
 @dataclass
+class Session:
+    """An MFA session the proxy issued, and the user key it stands for."""
+
+    secret_access_key: str
+    session_token: str
+    expires: float
+    user_key_id: str
+    user_secret: str
+
+
+@dataclass
 class ProxyState:
     """Everything a test can read or set; all access goes through ``lock``."""
 
@@ -78,6 +104,11 @@ class ProxyState:
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     ecr_expires_in: float | None = None
     sts_expires_in: float | None = None
+    # MFA sessions: the users the proxy issues them for (key id -> secret), the sessions issued
+    # (session key id -> Session) and the codes to refuse (code -> how many more times).
+    mfa_users: dict[str, str] = field(default_factory=dict)
+    sessions: dict[str, Session] = field(default_factory=dict)
+    rejected_codes: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Set on reset so that requests sleeping in an injected delay stop waiting.
     wake: threading.Event = field(default_factory=threading.Event)
@@ -125,6 +156,60 @@ def rewrite_sts_expiry(body: bytes, seconds: float) -> bytes:
     return re.sub(rb"<Expiration>[^<]*</Expiration>", f"<Expiration>{moment}</Expiration>".encode(), body)
 
 
+MFA_DENIED = "MultiFactorAuthentication failed with invalid MFA one time pass code. "
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+
+def session_token_body(key_id: str, session: Session) -> bytes:
+    """STS's GetSessionToken answer for ``session``."""
+    moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(session.expires))
+    return (f'<GetSessionTokenResponse xmlns="{STS_NS}"><GetSessionTokenResult><Credentials>'
+            f"<AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>{session.secret_access_key}</SecretAccessKey>"
+            f"<SessionToken>{session.session_token}</SessionToken><Expiration>{moment}</Expiration>"
+            "</Credentials></GetSessionTokenResult><ResponseMetadata><RequestId>"
+            "00000000-0000-0000-0000-000000000000</RequestId></ResponseMetadata></GetSessionTokenResponse>").encode()
+
+
+def resigned_headers(method: str, url: str, headers: dict[str, str], body: bytes, session: Session,
+                     region: str, service: str) -> dict[str, str]:
+    """``headers`` signed again (SigV4) with the user's own key, the session token dropped."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    dropped = {"authorization", "x-amz-date", "x-amz-security-token"}
+    request = AWSRequest(method=method, url=url, data=body,
+                         headers={k: v for k, v in headers.items() if k.lower() not in dropped})
+    SigV4Auth(Credentials(session.user_key_id, session.user_secret), service, region).add_auth(request)
+    return dict(request.headers.items())
+
+
+def signed_by(method: str, url: str, headers: Any, body: bytes, key_id: str, secret: str, region: str,
+              service: str) -> bool:
+    """Whether the request's SigV4 signature is the one ``secret`` makes (as STS checks a session's)."""
+    import hmac
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    authorization = headers.get("Authorization", "")
+    names, signature = SIGNED_HEADERS.search(authorization), SIGNATURE.search(authorization)
+    if not names or not signature or not headers.get("X-Amz-Date"):
+        return False
+    wanted = set(names.group(1).split(";"))
+    request = AWSRequest(method=method, url=url, data=body,
+                         headers={k: v for k, v in headers.items() if k.lower() in wanted})
+    request.context["timestamp"] = headers["X-Amz-Date"]
+    auth = SigV4Auth(Credentials(key_id, secret), service, region)
+    expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
+    return hmac.compare_digest(expected, signature.group(1))
+
+
+def _random(alphabet: str, length: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
 class Handler(BaseHTTPRequestHandler):
     """Forwards to ``server.upstream`` unless a fault says otherwise; serves ``/__proxy__/``."""
 
@@ -162,7 +247,20 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(record, fault.status, [("Content-Type", content_type),
                         ("x-amzn-ErrorType", fault.code)], payload)
             return
-        status, headers, payload = self._forward(body)
+        headers_out = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        if record.access_key_id in proxy.state.sessions:  # signed with an MFA session the proxy issued
+            answer = self._session_signed(record, headers_out, body)
+            if isinstance(answer, dict):
+                headers_out = answer
+            else:
+                self._reply(record, answer[0], [("Content-Type", "text/xml")], answer[1])
+                return
+        elif (action == "GetSessionToken" and params.get("SerialNumber")
+              and record.access_key_id in proxy.state.mfa_users):
+            status, payload = proxy._issue_session(record)
+            self._reply(record, status, [("Content-Type", "text/xml")], payload)
+            return
+        status, headers, payload = self._forward(body, headers_out)
         expires_in = proxy.state.ecr_expires_in
         if action == "GetAuthorizationToken" and status == 200 and expires_in is not None:
             payload = rewrite_ecr_expiry(payload, expires_in)
@@ -171,12 +269,30 @@ class Handler(BaseHTTPRequestHandler):
             payload = rewrite_sts_expiry(payload, sts_expires_in)
         self._reply(record, status, headers, payload)
 
-    def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _session_signed(self, record: Record, headers: dict[str, str],
+                        body: bytes) -> dict[str, str] | tuple[int, bytes]:
+        """A request signed with an issued MFA session: its headers signed as the user, or an error answer."""
+        session = self.server.proxy.state.sessions[record.access_key_id or ""]
+        if self.headers.get("X-Amz-Security-Token") != session.session_token:
+            fault = Fault(1, 403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+            return 403, error_body(fault, False)[0]
+        if time.time() >= session.expires:
+            fault = Fault(1, 400, "ExpiredToken", "The security token included in the request is expired")
+            return 400, error_body(fault, False)[0]
+        url = f"http://{self.headers.get('Host', '127.0.0.1')}{self.path}"
+        if not signed_by(self.command, url, self.headers, body, record.access_key_id or "",
+                         session.secret_access_key, record.region or "us-east-1", record.service or "sts"):
+            fault = Fault(1, 403, "SignatureDoesNotMatch", "The request signature we calculated does not match "
+                          "the signature you provided.")
+            return 403, error_body(fault, False)[0]
+        return resigned_headers(self.command, url, headers, body, session, record.region or "us-east-1",
+                                record.service or "sts")
+
+    def _forward(self, body: bytes, headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
         upstream = urllib.parse.urlsplit(self.server.upstream)
         conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=300)
         try:
             # Host is kept as the client sent it: it is part of the SigV4 signature moto checks.
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             conn.request(self.command, self.path, body=body, headers=headers)
             response = conn.getresponse()
             payload = response.read()
@@ -226,7 +342,7 @@ class RecordingProxy:
 
     # The methods that /__proxy__/ exposes to other processes (and ProxyClient mirrors).
     REMOTE = ("reset", "requests", "count", "params", "throttle", "fail", "delay",
-              "set_ecr_expiry", "set_sts_expiry")
+              "set_ecr_expiry", "set_sts_expiry", "issue_mfa_sessions", "reject_mfa_code")
 
     def __init__(self, upstream: str, *, port: int = 0) -> None:
         self.state = ProxyState()
@@ -293,6 +409,38 @@ class RecordingProxy:
         with self.state.lock:
             self.state.sts_expires_in = seconds
 
+    # -- MFA sessions ---------------------------------------------------------
+
+    def issue_mfa_sessions(self, access_key_id: str, secret_access_key: str) -> None:
+        """Answer GetSessionToken with a SerialNumber signed by this user key with a session of the proxy's own.
+
+        Kept across :meth:`reset` (the users of the populated world are registered once).
+        """
+        with self.state.lock:
+            self.state.mfa_users[access_key_id] = secret_access_key
+
+    def reject_mfa_code(self, code: str, count: int = 1) -> None:
+        """Refuse the next ``count`` GetSessionToken calls with ``code`` as AWS refuses a wrong code."""
+        with self.state.lock:
+            self.state.rejected_codes[code] = count
+
+    def _issue_session(self, record: Record) -> tuple[int, bytes]:
+        code = str(record.params.get("TokenCode", ""))
+        with self.state.lock:
+            if not code or self.state.rejected_codes.get(code, 0) > 0:
+                if code:
+                    self.state.rejected_codes[code] -= 1
+                return 403, error_body(Fault(1, 403, "AccessDenied", MFA_DENIED), False)[0]
+            duration = int(record.params.get("DurationSeconds") or 43200)
+            if self.state.sts_expires_in is not None:
+                duration = int(self.state.sts_expires_in)
+            key_id = "ASIA" + _random(string.ascii_uppercase + string.digits, 16)
+            session = Session(_random(string.ascii_letters + string.digits, 40),
+                              _random(string.ascii_letters + string.digits, 120), time.time() + duration,
+                              record.access_key_id or "", self.state.mfa_users[record.access_key_id or ""])
+            self.state.sessions[key_id] = session
+        return 200, session_token_body(key_id, session)
+
     def reset(self) -> None:
         """Forget records and faults, and release requests held in a delay."""
         with self.state.lock:
@@ -302,6 +450,8 @@ class RecordingProxy:
             self.state.faults.clear()
             self.state.ecr_expires_in = None
             self.state.sts_expires_in = None
+            self.state.sessions.clear()
+            self.state.rejected_codes.clear()
 
     # -- reading --------------------------------------------------------------
 

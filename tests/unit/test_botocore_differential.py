@@ -51,6 +51,11 @@ DIFFERENCES: dict[str, str] = {
                         "whatever role_arn says and STS refuses it",
     "duration not a number": "assumer refuses a duration_seconds that is not a number of seconds in "
                              "900..43200 (exit 3); botocore drops it silently and STS uses one hour",
+    "mfa and duration": "assumer asks for the code once per source: GetSessionToken with the code (its MFA "
+                        "session, cached), then AssumeRole signed by that session without a code; botocore sends "
+                        "the code with every AssumeRole",
+    "mfa on the source profile": "assumer honours mfa_serial on the source profile (the MFA session signs the "
+                                 "role); botocore ignores it and assumes the role with the keys, without MFA",
     "empty external id": "assumer treats an empty external_id (mfa_serial, role_session_name) as unset; "
                          "botocore sends the empty value and STS refuses it",
 }
@@ -211,9 +216,16 @@ CORPUS: list[tuple[str, str, str, str]] = [
     ("several spaces", "issue 10: several spaces between profile and the name",
      f"[profile    A]\nrole_arn = {RA}\nsource_profile = B\n[profile\tB]\naws_access_key_id = K\n"
      "aws_secret_access_key = S\n", ""),
-    ("mfa and duration", "botocore AssumeRoleProvider._get_role_config: mfa_serial, duration_seconds",
-     f"[profile A]\nrole_arn = {RA}\nsource_profile = B\nmfa_serial = arn:aws:iam::123456789012:mfa/u\n"
+    ("duration", "botocore AssumeRoleProvider._get_role_config: duration_seconds",
+     f"[profile A]\nrole_arn = {RA}\nsource_profile = B\n"
      "duration_seconds = 1800\n[profile B]\naws_access_key_id = K\naws_secret_access_key = S\n", ""),
+    ("mfa on a chained role", "botocore AssumeRoleProvider._get_role_config: mfa_serial (sent with that AssumeRole)",
+     f"[profile A]\nrole_arn = {RA}\nsource_profile = B\nmfa_serial = arn:aws:iam::123456789012:mfa/u\n"
+     f"[profile B]\nrole_arn = {RB}\nsource_profile = C\n"
+     "[profile C]\naws_access_key_id = K\naws_secret_access_key = S\n", ""),
+    ("mfa with a session as the root", "botocore AssumeRoleProvider: mfa_serial sent with the AssumeRole",
+     f"[profile A]\nrole_arn = {RA}\nsource_profile = B\nmfa_serial = arn:aws:iam::123456789012:mfa/u\n"
+     "[profile B]\naws_access_key_id = ASIAK\naws_secret_access_key = S\naws_session_token = T\n", ""),
     # Documented differences (DIFFERENCES), each kept here so that it stays a known one.
     ("short account id", "assume-role-tests.json: basic test case, with its 9-digit account id as published",
      "[profile A]\nrole_arn = arn:aws:iam::123456789:role/RoleA\nsource_profile = B\n[profile B]\n"
@@ -221,6 +233,12 @@ CORPUS: list[tuple[str, str, str, str]] = [
     ("duration not a number", "botocore AssumeRoleProvider._get_role_config: int(duration_seconds) or nothing",
      f"[profile A]\nrole_arn = {RA}\nsource_profile = B\nduration_seconds = 1h\n[profile B]\n"
      "aws_access_key_id = K\naws_secret_access_key = S\n", ""),
+    ("mfa and duration", "botocore AssumeRoleProvider._get_role_config: mfa_serial, duration_seconds",
+     f"[profile A]\nrole_arn = {RA}\nsource_profile = B\nmfa_serial = arn:aws:iam::123456789012:mfa/u\n"
+     "duration_seconds = 1800\n[profile B]\naws_access_key_id = K\naws_secret_access_key = S\n", ""),
+    ("mfa on the source profile", "aws-vault's and granted's layout: mfa_serial on the profile with the keys",
+     f"[profile A]\nrole_arn = {RA}\nsource_profile = B\n[profile B]\naws_access_key_id = K\n"
+     "aws_secret_access_key = S\nmfa_serial = arn:aws:iam::123456789012:mfa/u\n", ""),
     ("empty external id", "botocore AssumeRoleProvider._load_creds_via_assume_role: ExternalId if not None",
      f"[profile A]\nrole_arn = {RA}\nsource_profile = B\nexternal_id =\n[profile B]\n"
      "aws_access_key_id = K\naws_secret_access_key = S\n", ""),

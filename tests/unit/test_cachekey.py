@@ -15,6 +15,7 @@ import pytest
 from assumer.core.cachekey import endpoint_part, fingerprint, root_part, session_key
 from assumer.core.profiles import AwsConfig, IniFile
 from assumer.credentials import Credentials
+from assumer.errors import ConfigError
 from assumer.store.cache import Index, SessionCache, clear, clear_derived
 from tests.tools.fakes import MemoryStore
 
@@ -161,3 +162,25 @@ def test_the_default_session_name_is_getpass_user(monkeypatch: pytest.MonkeyPatc
     assert default_session_name() == f"assumer-{getpass.getuser()}"[:64].replace(" ", "-")
     monkeypatch.setenv("LOGNAME", "a b/c")
     assert default_session_name() == "assumer-a-b-c"
+
+
+def test_the_mfa_session_key_one_per_root_and_device() -> None:
+    """The source's MFA session: the same key whether a role or 'env u' asks, its duration in it (issue 12)."""
+    from assumer.core.cachekey import mfa_session_key
+    from assumer.core.profiles import RoleSpec, Source
+
+    serial = "arn:aws:iam::123456789012:mfa/u"
+    aws = AwsConfig(
+        IniFile("config", f"[profile u]\nmfa_serial = {serial}\n[profile m]\nrole_arn = {R}\nsource_profile = u\n"
+                          f"[profile m2]\nrole_arn = {R}\nsource_profile = u\nrole_session_name = other\n"),
+        IniFile("credentials", f"[u]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"))
+    role = aws.resolve("m")
+    assert isinstance(role, RoleSpec) and isinstance(role.source, Source)
+    own = key(aws, "u")  # 'env u': the root's own MFA session
+    assert own == mfa_session_key(role.source, serial, environ={}, config=aws)
+    assert own != key(aws, "u", {"ASSUMER_MFA_SESSION_DURATION": "3600"})  # another duration, another session
+    # A role's key names the device it is signed through, not the MFA session's duration.
+    assert key(aws, "m") == key(aws, "m", {"ASSUMER_MFA_SESSION_DURATION": "3600"})
+    assert key(aws, "m") != key(config(), "r")
+    with pytest.raises(ConfigError, match="ASSUMER_MFA_SESSION_DURATION"):
+        key(aws, "u", {"ASSUMER_MFA_SESSION_DURATION": "129601"})

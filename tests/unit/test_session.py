@@ -37,13 +37,39 @@ source_profile = r
 role_arn = {R}
 source_profile = u
 mfa_serial = arn:aws:iam::123456789012:mfa/u
+[profile mfa2]
+role_arn = {R2}
+source_profile = u
+mfa_serial = arn:aws:iam::123456789012:mfa/u
+duration_seconds = 7200
+[profile base]
+mfa_serial = arn:aws:iam::123456789012:mfa/base
+[profile viabase]
+role_arn = {R}
+source_profile = base
+[profile viabase2]
+role_arn = {R2}
+source_profile = base
+[profile chainmfa]
+role_arn = {R2}
+source_profile = r
+mfa_serial = arn:aws:iam::123456789012:mfa/u
+[profile tokensrc]
+[profile viatoken]
+role_arn = {R}
+source_profile = tokensrc
+mfa_serial = arn:aws:iam::123456789012:mfa/u
 [profile envrole]
 role_arn = {R}
 credential_source = Environment
 [profile bare]
 region = x
 """
-CREDS_FILE = "[u]\naws_access_key_id = AKIAUUUUUUUUUUUUUUUU\naws_secret_access_key = uuuuuuuuuuuuuuuuuuuu\n"
+CREDS_FILE = ("[u]\naws_access_key_id = AKIAUUUUUUUUUUUUUUUU\naws_secret_access_key = uuuuuuuuuuuuuuuuuuuu\n"
+              "[base]\naws_access_key_id = AKIABBBBBBBBBBBBBBBB\naws_secret_access_key = bbbbbbbbbbbbbbbbbbbb\n"
+              "[tokensrc]\naws_access_key_id = ASIATTTTTTTTTTTTTTTT\naws_secret_access_key = tttttttttttttttttttt\n"
+              "aws_session_token = a-session-token-from-elsewhere\n")
+SERIAL = "arn:aws:iam::123456789012:mfa/u"
 
 
 @dataclass
@@ -152,9 +178,111 @@ def test_chained_duration_is_capped_at_one_hour(env: Env, capsys) -> None:
 
 def test_mfa_code_from_the_option_or_the_prompt(env: Env) -> None:
     env.get("mfa", mfa_code="654321")
-    assert env.sts.calls[-1]["mfa_code"] == "654321" and env.codes == []
-    env.get("mfa", refresh=True)
-    assert env.sts.calls[-1]["mfa_code"] == "123456" and env.codes == ["arn:aws:iam::123456789012:mfa/u"]
+    token, assume = env.sts.calls
+    assert (token["op"], token["mfa_serial"], token["mfa_code"]) == ("GetSessionToken", SERIAL, "654321")
+    assert (assume["op"], assume["mfa_code"]) == ("AssumeRole", None)
+    assert env.codes == []
+    env.get("base")  # a root with mfa_serial: its own MFA session, the code from the prompt
+    assert env.sts.calls[-1]["mfa_code"] == "123456" and env.codes == ["arn:aws:iam::123456789012:mfa/base"]
+
+
+def test_one_code_serves_every_role_of_the_source(env: Env) -> None:
+    """The source's MFA session is cached and signs every role sourced from it, with no second code."""
+    first = env.get("mfa")
+    env.get("mfa2")
+    env.get("mfa", refresh=True)  # a new role session, the same MFA session
+    assert env.codes == [SERIAL]
+    assert env.ops() == ["GetSessionToken", "AssumeRole", "AssumeRole", "AssumeRole"]
+    token, *assumes = env.sts.calls
+    assert token["source"].access_key_id == "AKIAUUUUUUUUUUUUUUUU"
+    assert token["duration"] == 8 * 3600
+    session_key_id = "ASIA" + "0" * 15 + "1"  # FakeSts's first session
+    for call in assumes:
+        assert call["source"].access_key_id == session_key_id
+        assert call["mfa_serial"] is None and call["mfa_code"] is None
+    assert first.credentials.access_key_id != session_key_id
+    # Not chained: the MFA session is not a role session, so no one-hour cap.
+    assert assumes[1]["role_arn"] == R2 and assumes[1]["duration"] == 7200
+
+
+def test_mfa_serial_on_the_source_profile_is_honoured(env: Env) -> None:
+    env.get("viabase")
+    env.get("viabase2")
+    assert env.codes == ["arn:aws:iam::123456789012:mfa/base"]
+    assert env.ops() == ["GetSessionToken", "AssumeRole", "AssumeRole"]
+    assert env.sts.calls[0]["mfa_serial"] == "arn:aws:iam::123456789012:mfa/base"
+    # 'env base' hands out that same MFA session: no new code, no new call.
+    assert env.get("base").cached and len(env.codes) == 1 and len(env.sts.calls) == 3
+
+
+def test_mfa_session_duration_from_the_environment(env: Env) -> None:
+    env.environ["ASSUMER_MFA_SESSION_DURATION"] = "129600"
+    env.get("mfa", mfa_code="654321")
+    assert env.sts.calls[0]["duration"] == 129600
+    for bad in ("899", "129601", "8h", "nan"):
+        env.environ["ASSUMER_MFA_SESSION_DURATION"] = bad
+        with pytest.raises(ConfigError, match="ASSUMER_MFA_SESSION_DURATION"):
+            env.get("base", mfa_code="654321")
+
+
+def test_the_mfa_session_is_renewed_when_it_expires(env: Env) -> None:
+    env.get("mfa")
+    env.now = NOW + timedelta(hours=2)  # FakeSts's sessions last an hour: MFA session and role session gone
+    env.get("mfa")
+    assert env.codes == [SERIAL, SERIAL]
+    assert env.ops() == ["GetSessionToken", "AssumeRole", "GetSessionToken", "AssumeRole"]
+
+
+def test_the_mfa_session_is_indexed_under_its_root(env: Env) -> None:
+    """``add``/``remove`` clear what the index records as made from the root's keys: the MFA session too."""
+    from assumer.store.cache import clear_derived
+
+    env.get("mfa")
+    rows = env.index.load()
+    assert sorted(str(row["detail"]) for row in rows.values()) == sorted([R, f"MFA session ({SERIAL})"])
+    assert {row["root"] for row in rows.values()} == {"u"}
+    clear_derived(env.index, env.store, root="u")
+    assert env.store.items == {}
+    env.get("mfa2")
+    assert env.codes == [SERIAL, SERIAL]
+
+
+def test_a_chained_role_sends_its_own_code(env: Env) -> None:
+    """A role assumed from a role session: its mfa_serial goes with its AssumeRole, as botocore sends it."""
+    env.get("chainmfa")
+    assert env.ops() == ["AssumeRole", "AssumeRole"]
+    assert (env.sts.calls[1]["mfa_serial"], env.sts.calls[1]["mfa_code"]) == (SERIAL, "123456")
+
+
+def test_a_root_that_is_already_a_session_sends_the_code_with_assume_role(env: Env) -> None:
+    env.get("viatoken")
+    assert env.ops() == ["AssumeRole"]
+    assert (env.sts.calls[0]["mfa_serial"], env.sts.calls[0]["mfa_code"]) == (SERIAL, "123456")
+
+
+def test_a_code_aws_refuses_is_asked_again_at_the_prompt(env: Env) -> None:
+    from assumer.core.mfa import CodeRejected
+
+    real = env.sts.get_session_token
+    refusals = [CodeRejected("MFA failed: MultiFactorAuthentication failed")] * 2
+
+    def refuse_twice(**kwargs: Any) -> Credentials:
+        if refusals:
+            env.sts.calls.append({"op": "GetSessionToken", **kwargs})
+            raise refusals.pop()
+        return real(**kwargs)
+
+    env.sts.get_session_token = refuse_twice  # type: ignore[method-assign]
+    env.get("mfa")
+    assert env.codes == [SERIAL] * 3
+    assert env.ops() == ["GetSessionToken"] * 3 + ["AssumeRole"]
+    refusals.extend([CodeRejected("MFA failed")] * 3)
+    with pytest.raises(CodeRejected):  # three refusals: given up
+        env.get("base")
+    refusals[:] = [CodeRejected("MFA failed")]
+    with pytest.raises(CodeRejected):  # a code from the command line is not asked again
+        env.get("base", mfa_code="111111")
+    assert not refusals
 
 
 def test_mfa_code_must_be_six_digits(env: Env) -> None:
