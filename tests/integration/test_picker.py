@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.tools.awshome import AwsHome
-from tests.tools.terminal import Terminal
+from tests.tools.terminal import INIT, INTERACTIVE, Terminal
 
 # What each shell runs: pick a profile through `assumer env` (stdout captured by the shell),
 # then show which profile's session the shell now holds.
@@ -90,17 +90,6 @@ def test_credential_process_never_opens_the_picker(aws_home: AwsHome, terminals:
 
 
 # `assume` with no argument, typed at an interactive shell's prompt: the same picker.
-INTERACTIVE = {
-    "bash": ["bash", "--norc", "--noprofile", "-i"],
-    "zsh": ["zsh", "-f", "-i"],
-    "fish": ["fish", "--no-config", "-i"],
-}
-INIT = {
-    "bash": 'eval "$(assumer shell-init bash)"; PS1="READY> "',
-    "zsh": 'eval "$(assumer shell-init zsh)"; PS1="READY> "',
-    "fish": "assumer shell-init fish | source; function fish_prompt; echo -n 'READY> '; end",
-}
-
 
 def interactive_shell(aws_home: AwsHome, terminals: list[Terminal], shell: str) -> Terminal:
     terminal = start(aws_home, terminals, INTERACTIVE[shell])

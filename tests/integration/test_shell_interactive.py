@@ -15,21 +15,10 @@ import time
 import pytest
 
 from tests.tools.awsconfig import MFA_SERIAL
-from tests.tools.terminal import Terminal
+from tests.tools.terminal import INIT, INTERACTIVE, PROMPT, Terminal
 
 pytestmark = pytest.mark.integration
 
-INTERACTIVE = {
-    "bash": ["bash", "--norc", "--noprofile", "-i"],
-    "zsh": ["zsh", "-f", "-i"],
-    "fish": ["fish", "--no-config", "-i"],
-}
-INIT = {
-    "bash": 'eval "$(assumer shell-init bash)"; PS1="READY> "',
-    "zsh": 'eval "$(assumer shell-init zsh)"; PS1="READY> "',
-    "fish": "assumer shell-init fish | source; function fish_prompt; echo -n 'READY> '; end",
-}
-PROMPT = r"READY> "
 # Opting in with the shell's session made to look due by the renewal rule (100 s left of
 # an hour), the cached one cleared, so that the next prompt makes a new session.
 _DUE = "n=$(date +%s); ASSUMER_OBTAINED=$((n - 3500)); ASSUMER_EXPIRATION=$((n + 100)); "

@@ -14,6 +14,20 @@ import signal
 import time
 from pathlib import Path
 
+# The shells as a person starts them (no rc files), and the line that loads assumer's
+# integration with a prompt a test can wait for.
+INTERACTIVE = {
+    "bash": ["bash", "--norc", "--noprofile", "-i"],
+    "zsh": ["zsh", "-f", "-i"],
+    "fish": ["fish", "--no-config", "-i"],
+}
+INIT = {
+    "bash": 'eval "$(assumer shell-init bash)"; PS1="READY> "',
+    "zsh": 'eval "$(assumer shell-init zsh)"; PS1="READY> "',
+    "fish": "assumer shell-init fish | source; function fish_prompt; echo -n 'READY> '; end",
+}
+PROMPT = r"READY> "
+
 
 class Terminal:
     """A program on a pseudo-terminal: type into it, wait for what it prints."""
