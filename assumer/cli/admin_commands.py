@@ -231,7 +231,7 @@ def rotate_command(profile: str, mfa_code: str | None) -> None:
     region_value = settings.get("region")
     region = region_value.text if region_value else os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     serial_value = settings.get("mfa_serial")
-    signer = _mfa_session(profile, old, serial_value.text, mfa_code, region) if serial_value else old
+    signer = _mfa_session(profile, mfa_code) if serial_value else old
 
     def store_and_forget_old_sessions(new: Credentials) -> None:
         longterm.store_keys(profile, new.access_key_id, new.secret_access_key, store=keyring)
@@ -243,17 +243,15 @@ def rotate_command(profile: str, mfa_code: str | None) -> None:
             f"{done.new_key_id}; the old key is deleted in IAM")
 
 
-def _mfa_session(profile: str, keys: Credentials, serial: str, code: str | None,
-                 region: str | None) -> Credentials:
-    """A short GetSessionToken session with MFA, for IAM calls that require it."""
-    from assumer.cli.common import read_stdin_line
-    from assumer.core import mfa, sts
+def _mfa_session(profile: str, code: str | None) -> Credentials:
+    """The profile's MFA session (cached, as every role from these keys uses it), for IAM calls that need MFA."""
+    from assumer.cli.common import read_stdin_line, session_for
+    from assumer.core.mfa import check_code
+    from assumer.core.session import SessionOptions
 
     if code == "-":
-        code = read_stdin_line()
-    code = mfa.check_code(code, "--mfa-code") if code else mfa.prompt_on_tty(serial, profile)
-    return sts.get_session_token(source=keys, duration=900, region=region, profile=profile, mfa_serial=serial,
-                                 mfa_code=code)
+        code = read_stdin_line().strip()
+    return session_for(profile, SessionOptions(mfa_code=check_code(code, "--mfa-code") if code else None)).credentials
 
 
 def _function_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:

@@ -136,3 +136,18 @@ def test_bad_usage(aws_home: AwsHome, args: list[str]) -> None:
     result = aws_home.run(args)
     assert result.returncode in (2, 3)
     assert "Traceback" not in result.stderr
+
+
+def test_a_cached_mfa_session_serves_rotate_without_a_second_code(aws_home: AwsHome) -> None:
+    # The recording proxy hands out MFA sessions for U's keys (tests/integration/conftest.py).
+    u = aws_home.world.u
+    aws_home.add_config(f"[profile umfa]\nregion = {REGION}\nmfa_serial = {MFA_SERIAL}\n")
+    assert aws_home.run(["add", "umfa"], input=f"{u.access_key_id}\n{u.secret_access_key}\n").returncode == 0
+    first = aws_home.run(["env", "umfa", "--mfa-code", "246802"])
+    assert first.returncode == 0, first.stderr
+    result = aws_home.run(["rotate", "umfa"])  # no code, no terminal: only the cached session can serve
+    assert aws_home.proxy.count("GetSessionToken") == 1
+    [listing] = aws_home.proxy.requests("ListAccessKeys")
+    assert listing.access_key_id is not None and listing.access_key_id.startswith("ASIA")
+    # U may not list its keys (its only permission is sts:AssumeRole): refused, nothing created.
+    assert result.returncode == 4 and aws_home.proxy.count("CreateAccessKey") == 0
