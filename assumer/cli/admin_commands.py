@@ -182,6 +182,18 @@ def remove_command(profile: str) -> None:
     _clear_derived(profile)
 
 
+def _forget_sessions_of_old_keys(profile: str) -> None:
+    """After rotate stored a new key: clear what the old one made, note the new one; a failure is a warning."""
+    from assumer.errors import AssumerError
+
+    try:
+        _clear_derived(profile)
+        _note_stored_keys(profile)
+    except (AssumerError, OSError) as exc:
+        ui.warn(f"the new key of profile {profile!r} is stored, but the sessions made from the old one could not "
+                f"be cleared ({exc}); run 'assumer clear --all'")
+
+
 def _note_stored_keys(profile: str) -> None:
     """For 'list': keys are in the keyring for ``profile`` (keyring cannot list its entries)."""
     from assumer.store.cache import Index, record_stored_keys
@@ -233,12 +245,18 @@ def rotate_command(profile: str, mfa_code: str | None) -> None:
     serial_value = settings.get("mfa_serial")
     signer = _mfa_session(profile, mfa_code) if serial_value else old
 
-    def store_and_forget_old_sessions(new: Credentials) -> None:
-        longterm.store_keys(profile, new.access_key_id, new.secret_access_key, store=keyring)
-        _clear_derived(profile)
-        _note_stored_keys(profile)
+    written: list[Credentials] = []
 
-    done = rotation.rotate(profile, old, signer=signer, store=store_and_forget_old_sessions, region=region)
+    def store(new: Credentials) -> None:
+        # Only the keyring write: a failure after it must not make rotate delete the stored key.
+        longterm.store_keys(profile, new.access_key_id, new.secret_access_key, store=keyring)
+        written.append(new)
+
+    try:
+        done = rotation.rotate(profile, old, signer=signer, store=store, region=region)
+    finally:
+        if written:  # the new key is stored (even if deleting the old one failed): forget the old sessions
+            _forget_sessions_of_old_keys(profile)
     ui.info(f"rotated the keys of profile {profile!r} (IAM user {done.user}): {done.old_key_id} -> "
             f"{done.new_key_id}; the old key is deleted in IAM")
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from assumer import ui
+from assumer import logs, ui
 from assumer.credentials import Credentials, format_timestamp, utcnow
 
 # A session is handed out only while it has this long to live (or a tenth of its lifetime,
@@ -29,6 +29,8 @@ from assumer.credentials import Credentials, format_timestamp, utcnow
 SERVE_MARGIN = 30.0
 # After a failed renewal, try again this often (or sooner, as expiry nears).
 RETRY_EVERY = 30.0
+# How long the command's end waits for a renewal in flight.
+JOIN_TIMEOUT = 5.0
 
 SessionSource = Callable[[], Credentials]
 
@@ -39,6 +41,7 @@ class CredentialServer:
     def __init__(self, first: Credentials, renew: SessionSource, *, label: str, min_ttl: float,
                  now: Callable[[], datetime] = utcnow) -> None:
         self.token = secrets.token_urlsafe(32)
+        logs.register_secret(self.token)  # matches no redaction pattern: never in a --debug line
         self._renew = renew
         self._label = label
         self._min_ttl = min_ttl
@@ -64,6 +67,8 @@ class CredentialServer:
         self._stop.set()
         self._httpd.shutdown()
         self._httpd.server_close()
+        # A renewal in flight (an STS call, a keyring write) gets its time bounds to finish.
+        self._threads[1].join(timeout=JOIN_TIMEOUT)
 
     # -- what a request gets -------------------------------------------------------
 

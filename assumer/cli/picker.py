@@ -153,13 +153,19 @@ def pick(choices: Sequence[Choice], *, prompt: str = "profile> ", tty_path: str 
         try:
             while True:
                 _draw(fd, screen)
-                for key in split_keys(os.read(fd, 64)):
+                data = os.read(fd, 64)
+                if not data:  # the terminal hung up: nobody is there to pick
+                    raise KeyboardInterrupt
+                for key in split_keys(data):
                     picked = screen.key(key)
                     if picked is not None:
                         return picked
         finally:
-            _erase(fd)
-            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)  # first: the terminal must never stay raw
+            try:
+                _erase(fd)
+            except OSError:
+                pass
     finally:
         os.close(fd)
 

@@ -56,67 +56,66 @@ def replace_process(argv: list[str], env: Mapping[str, str]) -> NoReturn:
     Fails as env(1) does: 127 when the command is not found, 126 when it
     cannot be run.
     """
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
+    _flush_streams()
     try:
         os.execvpe(argv[0], argv, dict(env))
-    except FileNotFoundError:
-        raise CommandNotFound(f"{argv[0]}: command not found") from None
-    except PermissionError:
-        raise CommandNotExecutable(f"{argv[0]}: permission denied") from None
     except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            raise CommandNotFound(f"{argv[0]}: command not found") from None
-        raise CommandNotExecutable(f"{argv[0]}: cannot run: {exc.strerror}") from None
+        raise _cannot_run(argv[0], exc) from None
 
 
 def run_in_foreground(argv: list[str], env: Mapping[str, str]) -> int:
     """Run ``argv`` as a child that holds the terminal, forwarding INT, TERM, HUP and QUIT; its status.
 
     Unlike :func:`replace_process`, assumer stays the parent (``exec --server`` must
-    outlive nothing and serve until the command ends). The child gets a process group
-    of its own and the terminal's foreground, as a shell gives a job, so keys reach it
-    alone; a signal sent to assumer is passed on. Ctrl-Z stops both, ``fg`` resumes both.
-    Returns the child's exit status, 128+N when signal N ended it.
+    serve until the command ends). On a terminal whose foreground is assumer's, the
+    child gets a process group of its own and the foreground, as a shell gives a job, so
+    keys reach it alone; Ctrl-Z stops both, ``fg`` resumes both. A signal sent to assumer
+    is passed on. Returns the child's exit status, 128+N when signal N ended it.
     """
     import signal
     import subprocess
 
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
+    _flush_streams()
     terminal = _foreground_terminal()
-    # process_group is Python 3.11's; before it, setpgrp in the child (no thread is running yet).
-    group: dict[str, object] = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
-    try:
-        child = subprocess.Popen(argv, env=dict(env), **group)  # type: ignore[call-overload]  # kwargs by version
-    except FileNotFoundError:
-        raise CommandNotFound(f"{argv[0]}: command not found") from None
-    except PermissionError:
-        raise CommandNotExecutable(f"{argv[0]}: permission denied") from None
-    except OSError as exc:
-        raise CommandNotExecutable(f"{argv[0]}: cannot run: {exc.strerror}") from None
+    child: subprocess.Popen[bytes] | None = None
+    pending: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
+        if child is None:  # arrived while the child was being started: passed on once it is
+            pending.append(signum)
+            return
         try:
-            os.killpg(child.pid, signum)
+            if terminal is not None:
+                os.killpg(child.pid, signum)
+            else:
+                os.kill(child.pid, signum)
         except ProcessLookupError:
             pass
 
+    # Installed first: a signal in the window before the child exists is not lost.
     forwarded = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
     previous = {signum: signal.signal(signum, forward) for signum in forwarded}
     try:
+        group: dict[str, object] = {}
+        if terminal is not None:  # its own group, to hold the terminal (process_group is Python 3.11's)
+            group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
+        try:
+            child = subprocess.Popen(argv, env=dict(env), **group)  # type: ignore[call-overload]  # by version
+        except OSError as exc:
+            raise _cannot_run(argv[0], exc) from None
+        for signum in pending:
+            forward(signum, None)
         if terminal is not None:
             _give_terminal(terminal, child.pid)
         while True:
             _, status = os.waitpid(child.pid, os.WUNTRACED)
             if not os.WIFSTOPPED(status):
                 break
+            if terminal is not None and os.WSTOPSIG(status) in (signal.SIGTTIN, signal.SIGTTOU):
+                # It touched the terminal before it was handed over: hand it over, let it go on.
+                _give_terminal(terminal, child.pid)
+                forward(signal.SIGCONT, None)
+                continue
             # Ctrl-Z stopped the child: take the terminal back and stop as its job would; on fg, resume it.
             if terminal is not None:
                 _give_terminal(terminal, os.getpgrp())
@@ -132,6 +131,23 @@ def run_in_foreground(argv: list[str], env: Mapping[str, str]) -> int:
     code = os.waitstatus_to_exitcode(status)
     child.returncode = code
     return 128 - code if code < 0 else code
+
+
+def _flush_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def _cannot_run(command: str, exc: OSError) -> CommandNotFound | CommandNotExecutable:
+    """As env(1) reports it: 127 when the command is not found, 126 when it cannot be run."""
+    if isinstance(exc, FileNotFoundError) or exc.errno == errno.ENOENT:
+        return CommandNotFound(f"{command}: command not found")
+    if isinstance(exc, PermissionError):
+        return CommandNotExecutable(f"{command}: permission denied")
+    return CommandNotExecutable(f"{command}: cannot run: {exc.strerror}")
 
 
 def _foreground_terminal() -> int | None:

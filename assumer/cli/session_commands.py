@@ -100,14 +100,25 @@ def _run_with_server(argv: list[str], found: Session, options: SessionOptions, *
     """``exec --server``: the child asks a local endpoint for credentials, renewed while it runs."""
     from assumer.cli import credserver, process
     from assumer.core.session import get_session
+    from assumer.credentials import Credentials
+    from assumer.errors import AuthError
     from assumer.store.cache import min_ttl
 
     environ = dict(os.environ)
     hidden = check_server_chain(environ)
-    renewal = options._replace(refresh=False, mfa_code=None)  # a code is good once; renewals ask ahead of time
-    server = credserver.CredentialServer(found.credentials, lambda: get_session(found.profile, renewal).credentials,
-                                         label=found.profile, min_ttl=min_ttl())
-    with server:
+    renewal = options._replace(refresh=False, mfa_code=None)  # a code is good once
+
+    def no_prompt(serial: str, profile: str) -> str:
+        # The command holds the terminal (and a background read of it would stop assumer): a renewal
+        # never prompts. The cached MFA session serves it; once that has expired, the endpoint answers
+        # this error until a code is entered elsewhere.
+        raise AuthError(f"renewing the session of profile {profile!r} needs a new MFA code for {serial}",
+                        hint=f"run 'assumer env {found.profile}' in another terminal to enter one")
+
+    def renew() -> Credentials:
+        return get_session(found.profile, renewal, mfa_prompt=no_prompt).credentials
+
+    with credserver.CredentialServer(found.credentials, renew, label=found.profile, min_ttl=min_ttl()) as server:
         env = process.server_environment(environ, url=server.url, token=server.token, region=found.region,
                                          profile=found.profile, hide_credentials_file=hidden, parent=parent)
         return process.run_in_foreground(argv, env)

@@ -75,6 +75,10 @@ def federation_endpoint(partition: str, environ: Mapping[str, str]) -> str:
         if parts.scheme not in ("https", "http") or not parts.netloc:
             raise ConfigError(f"ASSUMER_FEDERATION_URL={override!r} is not a URL",
                               hint=f"give the federation endpoint's full URL, like {FEDERATION_ENDPOINTS['aws']}")
+        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            # The session's secret travels in this request: in the clear only to this machine.
+            raise ConfigError(f"ASSUMER_FEDERATION_URL={override!r} is plain http to another host",
+                              hint="use https (http is accepted for 127.0.0.1 and localhost only)")
         return override
     try:
         return FEDERATION_ENDPOINTS[partition]

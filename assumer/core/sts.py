@@ -178,6 +178,12 @@ def _root_error(exc: Exception, profile: str) -> AssumerError:
                         bex.ConnectionClosedError)):
         return NetworkError(f"reading the credentials of profile {profile!r}: cannot reach the endpoint ({exc})",
                             hint="check the network and the SSO or STS endpoint (AWS_ENDPOINT_URL_*)")
+    if isinstance(exc, OSError):  # credential_process: the program cannot be started
+        return ConfigError(f"the credential_process of profile {profile!r} cannot be run: "
+                           f"{exc.strerror or type(exc).__name__}", hint="fix the command in the AWS config")
+    if isinstance(exc, ValueError):  # its output is not JSON, or not text: never quoted, it may hold a secret
+        return ConfigError(f"the credential_process of profile {profile!r} did not print credential_process "
+                           f"JSON ({type(exc).__name__})", hint="run the command by hand to see what it prints")
     return translate(exc, action=f"reading the credentials of profile {profile!r}", profile=profile)
 
 

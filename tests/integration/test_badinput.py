@@ -40,6 +40,9 @@ CONFIG = "\n".join([
     role_profile("nosource", source=None, region=None),
     role_profile("ec2", "credential_source = Ec2InstanceMetadata", source=None, region=None),
     role_profile("ghost", source="missing", region=None),
+    "[profile noprog]\ncredential_process = /nonexistent/credential-program\n",
+    "[profile notjson]\ncredential_process = /bin/echo not json\n",
+    "[profile binary]\ncredential_process = /usr/bin/printf \\377\\376secret\n",
 ])
 CREDENTIALS = credentials("u", "AKIAIOSFODNN7EXAMPLE", SECRET)
 
@@ -177,6 +180,11 @@ CASES = {
     "source_profile that does not exist": (["env", "ghost"], "", 3, ["'missing'"]),
     "role_arn without a source": (["env", "nosource"], "", 3, ["source_profile"]),
     "unsupported credential_source": (["env", "ec2"], "", 3, ["Ec2InstanceMetadata"]),
+    "credential_process that cannot be started": (["env", "noprog"], "", 3,
+                                                  ["credential_process of profile 'noprog' cannot be run"]),
+    "credential_process that prints no JSON": (["env", "notjson"], "", 3, ["did not print credential_process JSON"]),
+    "credential_process that prints bytes that are not text (never quoted)": (
+        ["env", "binary"], "", 3, ["did not print credential_process JSON"]),
     "neither role_arn nor credentials": (["env", "bare"], "", 3, ["'bare'", "neither role_arn nor credentials",
                                                                   "assumer add bare"]),
     "--duration below 900": (["env", "r", "--duration", "100"], "", 3, ["--duration", "900..43200"]),

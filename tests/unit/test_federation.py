@@ -44,6 +44,11 @@ def test_the_variable_overrides_and_must_be_a_url() -> None:
         "https://x.example/f"
     with pytest.raises(ConfigError, match="is not a URL"):
         federation.federation_endpoint("aws", {"ASSUMER_FEDERATION_URL": "signin.example"})
+    # The session's secret travels in that request: plain http only to this machine.
+    with pytest.raises(ConfigError, match="plain http to another host"):
+        federation.federation_endpoint("aws", {"ASSUMER_FEDERATION_URL": "http://signin.example/federation"})
+    assert federation.federation_endpoint("aws", {"ASSUMER_FEDERATION_URL": "http://127.0.0.1:8/f"}) == \
+        "http://127.0.0.1:8/f"
 
 
 @pytest.mark.parametrize("partition, region, destination, url", [
