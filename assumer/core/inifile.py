@@ -16,7 +16,7 @@ from assumer.errors import ConfigError
 
 # configparser's SECTCRE and OPTCRE, matched against a stripped line as it does: the
 # header runs to the last "]" (text after it is ignored), the key to the first "=" or ":".
-_SECTION = re.compile(r"\[(.+)\]")
+_SECTION = r"\[(.+)\]"  # text, compiled at first use: only the slow path matches it
 _KEY_VALUE = re.compile(r"(.*?)\s*[=:]\s*(.*)$")
 # The fast path (IniFile._fast_scan), on the text with a newline in front, each a C-level
 # pass: an indented line (a continuation, or keys indented); and every line that is not
@@ -26,12 +26,12 @@ _INDENTED = re.compile(r"\n[^\S\n]+\S")
 _LINES = re.compile(r"\n(?:\[(.+)\]|([^\s#;\[=:][^=:\n]*)[=:]|([^\s#;]))")
 _HEADER_AT = re.compile(r"\n\[(.+)\]")
 
-_SECRET_LIKE = re.compile(r"[A-Za-z0-9/+=]{16,}")
+_SECRET_LIKE = r"[A-Za-z0-9/+=]{16,}"  # noqa: S105 - a pattern, not a password; text, compiled at first use
 
 
 def shown_line(line: str) -> str:
     """A malformed line as an error quotes it, key-shaped runs masked: it may hold a secret key."""
-    return _SECRET_LIKE.sub("***", line.strip())
+    return re.sub(_SECRET_LIKE, "***", line.strip())
 
 
 class Value(NamedTuple):
@@ -182,7 +182,7 @@ class IniFile:
                 option.append(value)
                 continue
             indent_level = indent
-            header = _SECTION.match(value) if value[0] == "[" else None
+            header = re.match(_SECTION, value) if value[0] == "[" else None
             if header:
                 name = header.group(1)
                 if name == "DEFAULT":

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from assumer.errors import AuthError, ConfigError
 
-_CODE = re.compile(r"^\d{6}$")
+_CODE = r"^\d{6}$"  # text, compiled at first use: a cache hit asks for no code
 # How many codes a person may type (malformed, or refused by AWS) before assumer gives up.
 TRIES = 3
 
@@ -33,7 +33,7 @@ class CodeRejected(AuthError):
 def check_code(code: str, where: str = "--mfa-code") -> str:
     """An MFA code is six digits; anything else is a bad value (exit 3), caught before STS."""
     code = code.strip()
-    if not _CODE.match(code):
+    if not re.match(_CODE, code):
         raise ConfigError(f"{where}: an MFA code is 6 digits", hint="type the current code from the device")
     return code
 

@@ -32,11 +32,12 @@ DEFAULT_DURATION = 3600
 CHAINED_MAX_DURATION = 3600
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}\Z")  # \Z: no final newline
-_SESSION_NAME_BAD = re.compile(r"[^\w+=,.@-]")
+# Text, compiled at first use (re caches it): a cache hit needs neither of these two.
+_SESSION_NAME_BAD = r"[^\w+=,.@-]"
 # shlex.split's words for a section name without quotes or backslashes (the common case).
 _WORDS = re.compile(r"[^ \t\r\n]+")
 # os.path.expandvars's pattern (posixpath._varprog).
-_VARIABLE = re.compile(r"\$(\w+|\{[^}]*\})", re.ASCII)
+_VARIABLE = r"\$(\w+|\{[^}]*\})"  # with re.ASCII
 
 
 class Source(NamedTuple):
@@ -98,7 +99,7 @@ def _expand(path: str, env: Mapping[str, str]) -> str:
         return env.get(name, match.group(0))
 
     if "$" in path:
-        path = _VARIABLE.sub(variable, path)
+        path = re.sub(_VARIABLE, variable, path, flags=re.ASCII)
     if path.startswith("~"):
         head, sep, tail = path[1:].partition("/")
         if not head and env.get("HOME"):
@@ -387,7 +388,7 @@ def _check_role_arn(arn: str, where: str) -> None:
 
 def check_session_name(name: str, where: str) -> None:
     """AWS accepts 2-64 characters of ``[\\w+=,.@-]`` as a RoleSessionName."""
-    if not 2 <= len(name) <= 64 or _SESSION_NAME_BAD.search(name):
+    if not 2 <= len(name) <= 64 or re.search(_SESSION_NAME_BAD, name):
         raise ConfigError(
             f"{where}: role_session_name {name!r} is not valid",
             hint="use 2-64 characters from letters, digits and +=,.@_-",

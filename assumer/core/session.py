@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from assumer import logs, ui
@@ -25,7 +24,6 @@ from assumer.core.cachekey import (
     session_key,
 )
 from assumer.core.profiles import CHAINED_MAX_DURATION, DEFAULT_DURATION, AwsConfig, Link, RoleSpec, Source
-from assumer.core.roots import check_process_loop, root_credentials
 from assumer.credentials import Credentials, utcnow
 from assumer.store import locking
 from assumer.store.backends import KEYS_SERVICE, SESSION_SERVICE, KeyringStore, NullStore, Store
@@ -36,6 +34,7 @@ SOURCE_MARGIN = 60
 
 if TYPE_CHECKING:  # a protocol for annotations only: nothing to define on a cache hit
     from contextlib import AbstractContextManager
+    from datetime import datetime
     from typing import Protocol
 
     class StsApi(Protocol):
@@ -174,6 +173,8 @@ class ChainResolver:
         return self.sts_api
 
     def _root(self, source: Source) -> Credentials:
+        from assumer.core.roots import root_credentials  # a cache hit needs no root
+
         return root_credentials(source, keys=self.keys, config=self.config, environ=self.environ,
                                 botocore_credentials=lambda name: self._sts().profile_credentials(name))
 
@@ -350,6 +351,8 @@ def get_session(
     if logs.debugging():
         logs.debug(__name__, "read %s and %s; chain for %r: %s", config.config.path or "no config file",
                    config.credentials.path or "no credentials file", name, describe_chain(target))
+    from assumer.core.roots import check_process_loop  # here, not at the top: a cache hit needs no root
+
     check_process_loop(target, env)
     if cache is None or options.no_cache:
         cache = session_cache(options)

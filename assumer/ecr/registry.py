@@ -20,11 +20,12 @@ _ECR_HOST = re.compile(
 PUBLIC_ECR = "public.ecr.aws"
 # ECR's dual-stack suffixes are not in botocore's partition data: each belongs with a partition's own.
 _DUAL_STACK_SUFFIXES = {"on.aws": "amazonaws.com", "on.amazonwebservices.com.cn": "amazonaws.com.cn"}
-_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-                   r"(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$")
+# The next three are text, compiled at first use (re caches them): the helper's cache hit needs none.
+_HOST = (r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+         r"(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$")
 # \Z, not $ ("$" also matches before a final newline).
-_REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*\Z")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
+_REPOSITORY = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*\Z"
+_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z"
 
 
 class Registry(NamedTuple):
@@ -127,7 +128,7 @@ def session_partition(region: str | None, role_arn: str | None) -> str | None:
 def check_host(value: str) -> str:
     """Validate a ``--registry HOST[:PORT]`` override (any host) and return it normalised."""
     host = strip_url(value)
-    if not host or not _HOST.match(host):
+    if not host or not re.match(_HOST, host):
         raise ConfigError(f"--registry {value!r} is not a HOST[:PORT]", hint="for example 127.0.0.1:5000")
     return host
 
@@ -191,9 +192,9 @@ def image_destination(image: str, host: str, *, repository: str | None = None,
     _, path, image_tag = split_image(image)
     repository = repository or path
     tag = tag or image_tag or "latest"
-    if not _REPOSITORY.match(repository) or len(repository) > 256:
+    if not re.match(_REPOSITORY, repository) or len(repository) > 256:
         raise ConfigError(f"{repository!r} is not a valid repository name",
                           hint="lower-case letters, digits, '.', '_', '-' and '/' (use --repository)")
-    if not _TAG.match(tag):
+    if not re.match(_TAG, tag):
         raise ConfigError(f"{tag!r} is not a valid tag", hint="letters, digits, '_', '.', '-', up to 128 (use --tag)")
     return ImageDestination(host, repository, tag)

@@ -9,13 +9,19 @@ another role.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import os
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:  # _datetime has no stubs; its classes are datetime's
+    from datetime import datetime, timedelta, timezone
+else:
+    try:  # the C classes datetime.py re-exports, without its pure-Python fallback (see assumer.credentials)
+        from _datetime import datetime, timedelta, timezone
+    except ImportError:
+        from datetime import datetime, timedelta, timezone
 
 from assumer import logs
 from assumer.credentials import format_timestamp, parse_timestamp, utcnow
@@ -85,6 +91,8 @@ def decode_token(data: Mapping[str, object]) -> Token:
     raw = data.get("authorizationToken")
     if not isinstance(raw, str):
         raise EngineError(malformed)
+    import base64  # only for a token AWS just handed out, never on a cache hit
+
     try:
         user, _, password = base64.b64decode(raw, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):

@@ -4,7 +4,9 @@
 
 Run by run.sh inside a private dbus session with an unlocked gnome-keyring and a
 throw-away HOME. It starts moto and the recording proxy on 127.0.0.1, writes ~/.aws
-for u and r, then times whole processes, every row once per round, interleaved
+for u and r, then times whole processes (among them the limit, ``jeepney_read.py``: one
+Secret Service read and nothing else, with a plain and with assumer's encrypted
+session), every row once per round, interleaved
 (A B C ... A B C ...), after one warm-up round. Then batches of 32 concurrent cold
 ``credential-process`` calls (AssumeRole requests counted by the proxy), each
 followed by a batch of 32 cached ones, and ``python -X importtime`` of each cached
@@ -27,6 +29,11 @@ from typing import Callable
 from tests.bench import importtime, shell_startup
 from tests.bench.timing import MeasureError, Sample, Series, Spawner, machine_header
 from tests.bench.world import ECR_HOST, PROFILES_LARGE, Files, Services, write_files
+
+JEEPNEY_READ = str(Path(__file__).with_name("jeepney_read.py"))
+# The baseline's secret: the size of a cached session (credentials JSON with a session
+# token), so that the encrypted read decrypts as much as a cache hit does.
+PROBE_VALUE = "bench-value-" + "x" * 1400
 
 CONCURRENT = 32
 BATCHES = 3
@@ -53,6 +60,12 @@ def rows(venv: Path, awsume_venv: Path, files: Files, role_r: str) -> list[Row]:
         Row("baseline", "baseline: `python -c \"import keyring; keyring.get_password('assumer', 'probe')\"` "
                         "(an entry that exists)",
             [py, "-c", "import keyring; print(keyring.get_password('assumer', 'probe'))"], expect="bench-value"),
+        Row("limit", "the limit: one Secret Service read over jeepney, `plain` session "
+                     "(`tests/bench/jeepney_read.py`, no assumer code)",
+            [py, JEEPNEY_READ, "assumer", "probe", "plain"], expect="bench-value"),
+        Row("limit_enc", "the limit with assumer's encrypted session (`dh-ietf1024-sha256-aes128-cbc-pkcs7`, "
+                         "`jeepney_read.py ... encrypted`)",
+            [py, JEEPNEY_READ, "assumer", "probe", "encrypted"], expect="bench-value"),
         Row("env", "`assumer env r`, cached", [assumer, "env", "r"]),
         Row("cp", "`assumer credential-process r`, cached", [assumer, "credential-process", "r"],
             expect='"Version": 1'),
@@ -143,12 +156,15 @@ def calls_text(row: Row) -> str:
 
 
 def results_table(table: list[Row]) -> list[str]:
-    base = next(r for r in table if r.key == "baseline").series.median
-    lines = ["| what | median | min | max | ratio to baseline | peak RSS | AWS calls per run |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    medians = {row.key: row.series.median for row in table}
+    base, limit, limit_enc = medians["baseline"], medians["limit"], medians["limit_enc"]
+    lines = ["| what | median | min | max | ratio to baseline | ratio to the limit: plain / encrypted "
+             "| peak RSS | AWS calls per run |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for row in table:
         s = row.series
         lines.append(f"| {row.label} | {fmt(s.median)} | {fmt(s.min)} | {fmt(s.max)} | {s.median / base:.2f}x "
+                     f"| {s.median / limit:.2f}x / {s.median / limit_enc:.2f}x "
                      f"| {s.peak_rss_kib / 1024:.0f} MiB | {calls_text(row)} |")
     return lines
 
@@ -184,6 +200,11 @@ def targets(table: list[Row], batches: list[Batch]) -> list[str]:  # batches: th
         return series[a].median / series[b].median, series[a].min / series[b].min
 
     checks = [
+        ("cached `env` <= 1.25x the limit (plain jeepney read)", ratio("env", "limit"), "x", lambda v: v <= 1.25),
+        ("cached `credential-process` <= 1.25x the limit (plain jeepney read)", ratio("cp", "limit"), "x",
+         lambda v: v <= 1.25),
+        ("cached helper `get` <= 1.25x the limit (plain jeepney read)", ratio("get", "limit"), "x",
+         lambda v: v <= 1.25),
         ("cached `env` <= 0.5x baseline", ratio("env", "baseline"), "x", lambda v: v <= 0.5),
         ("cached `credential-process` <= 0.5x baseline", ratio("cp", "baseline"), "x", lambda v: v <= 0.5),
         ("cached helper `get` <= 0.5x baseline", ratio("get", "baseline"), "x", lambda v: v <= 0.5),
@@ -199,6 +220,10 @@ def targets(table: list[Row], batches: list[Batch]) -> list[str]:  # batches: th
     counts = [b.assume_role for b in batches]
     lines.append(f"| {CONCURRENT} concurrent cold calls: exactly 1 AssumeRole | "
                  f"{', '.join(map(str, counts))} (per batch) | {'yes' if set(counts) == {1} else '**no**'} | |")
+    for key, what in (("env", "`env`"), ("cp", "`credential-process`"), ("get", "helper `get`")):
+        same = ratio(key, "limit_enc")
+        lines.append(f"| (no target) cached {what} vs the limit with the same encrypted session | "
+                     f"{same[0]:.2f}x | | {same[1]:.2f}x |")
     awsume, recipe = ratio("awsume", "refresh"), ratio("recipe", "refresh")
     lines.append(f"| (no target) `env --refresh` vs awsume / vs the manual recipe (both assume every time) | "
                  f"{speed(awsume[0])} / {speed(recipe[0])} | | {speed(awsume[1])} / {speed(recipe[1])} |")
@@ -251,7 +276,7 @@ def import_cases(venv: Path, files: Files) -> list[importtime.Case]:
 def prepare(spawner: Spawner, services: Services, bin_: Path) -> None:
     """The keyring probe of the baseline, a cached session for r, the helper with a cached token."""
     py, assumer = str(bin_ / "python"), str(bin_ / "assumer")
-    spawner.run([py, "-c", "import keyring; keyring.set_password('assumer', 'probe', 'bench-value')"])
+    spawner.run([py, "-c", "import keyring; keyring.set_password('assumer', 'probe', " + repr(PROBE_VALUE) + ")"])
     spawner.run([assumer, "env", "r"])
     services.proxy.set_ecr_expiry(12 * 3600)  # moto's token expired in 2015: stale on arrival
     spawner.run([assumer, "ecr-helper", "configure", "r"])

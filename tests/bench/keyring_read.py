@@ -51,6 +51,14 @@ for _mode, _label in (("plain", "plain session"), ("dh", "encrypted session, AES
     ROWS[f"lean read, {_label}"] = (
         f"import runpy; assert runpy.run_path({_SESSION_READ!r})['read']({SERVICE!r}, {USERNAME!r}, {_mode!r})"
     )
+# The limit (tests/bench/jeepney_read.py): the same read with nothing else, both sessions.
+_JEEPNEY_READ = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jeepney_read.py")
+for _mode in ("plain", "encrypted"):
+    ROWS[f"the limit: jeepney_read.py, {_mode} session"] = (
+        # exec, not runpy: runpy's own imports would be charged to the limit
+        f"import sys; sys.argv = ['', {SERVICE!r}, {USERNAME!r}, {_mode!r}]; "
+        f"exec(compile(open({_JEEPNEY_READ!r}).read(), {_JEEPNEY_READ!r}, 'exec'), {{'__name__': '__main__'}})"
+    )
 BASELINE = "baseline: import keyring; keyring.get_password"
 
 

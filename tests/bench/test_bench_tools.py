@@ -90,3 +90,14 @@ def test_shell_startup_forms_each_load_assume(tmp_path: Path) -> None:
     for form in table:
         form.walls.append(spawner.run(form.argv, env=form.env).wall)
     assert len(section(table, 1)) == 4 + 3
+
+
+def test_the_limit_imports_only_the_standard_library_and_jeepney() -> None:
+    """jeepney_read.py is the floor the cache hits are compared with: no assumer, keyring or
+    cryptography at module level (its one borrowed piece, assumer's AES, is imported where used)."""
+    import ast
+
+    tree = ast.parse((Path(__file__).parent / "jeepney_read.py").read_text())
+    top = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    top |= {node.module.split(".")[0] for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
+    assert top == {"os", "sys", "jeepney"}
