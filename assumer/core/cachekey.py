@@ -92,11 +92,6 @@ def _user_name() -> str:
     return pwd.getpwuid(os.getuid()).pw_name
 
 
-def sts_endpoint(environ: Mapping[str, str]) -> str:
-    """The STS endpoint override in the environment ("" for AWS's own)."""
-    return environ.get("AWS_ENDPOINT_URL_STS") or environ.get("AWS_ENDPOINT_URL") or ""
-
-
 def session_key(link: Link, *, environ: Mapping[str, str], config: AwsConfig | None,
                 token_duration: int | None = None) -> str:
     """The key of the session a command asks for.
