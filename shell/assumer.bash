@@ -95,11 +95,13 @@ __assumer_assume() {
 }
 
 # One line on stderr after a successful assume, in an interactive shell only (scripts
-# stay quiet): the profile, its region, the minutes left. No process is started.
+# stay quiet): the profile, its account (from the role ARN), its region, the minutes left.
+# No process is started.
 __assumer_say() {
     case $- in *i*) ;; *) return 0 ;; esac
     [ -n "${ASSUMER_PROFILE-}" ] || return 0
     local __assumer_left __assumer_line="$__ASSUMER_NAME: profile $ASSUMER_PROFILE"
+    [ -z "${ASSUMER_ACCOUNT-}" ] || __assumer_line+=", account $ASSUMER_ACCOUNT"
     [ -z "${AWS_REGION-}" ] || __assumer_line+=", region $AWS_REGION"
     if __assumer_seconds_left; then
         __assumer_line+=", $((__assumer_left / 60)) min left"

@@ -82,6 +82,7 @@ end
 function __assumer_say
     status is-interactive; and test -n "$ASSUMER_PROFILE"; or return 0
     set -l line "$__assumer_name: profile $ASSUMER_PROFILE"
+    test -z "$ASSUMER_ACCOUNT"; or set line "$line, account $ASSUMER_ACCOUNT"
     test -z "$AWS_REGION"; or set line "$line, region $AWS_REGION"
     if set -l left (__assumer_seconds_left)
         set line "$line, "(math -s0 $left / 60)" min left"

@@ -91,6 +91,7 @@ __assumer_say() {
     emulate -L zsh
     [[ -o interactive && -n ${ASSUMER_PROFILE-} ]] || return 0
     local REPLY line="$__ASSUMER_NAME: profile $ASSUMER_PROFILE"
+    [[ -z ${ASSUMER_ACCOUNT-} ]] || line+=", account $ASSUMER_ACCOUNT"
     [[ -z ${AWS_REGION-} ]] || line+=", region $AWS_REGION"
     if __assumer_seconds_left; then
         line+=", $(( REPLY / 60 )) min left"

@@ -93,5 +93,5 @@ def _cached_output(command: str, profile: str, shell: str | None, env: Mapping[s
     if command == "credential-process":
         return render.credential_process_json(credentials)
     region = target.region
-    variables = render.session_variables(credentials, profile, region)
+    variables = render.session_variables(credentials, profile, region, getattr(target, "role_arn", None))
     return render.render(variables, render.variables_to_unset(variables), shell or render.default_shell(env))

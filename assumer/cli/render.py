@@ -28,7 +28,8 @@ CREDENTIAL_VARIABLES = (
 # ASSUMER_KEY_ID records which AWS_ACCESS_KEY_ID assumer itself exported, so the
 # next assume can tell its own session from keys the user exported by hand.
 # ASSUMER_OBTAINED (epoch seconds) lets the prompt hook apply the renewal rule (Credentials.is_fresh).
-MARKER_VARIABLES = ("ASSUMER_PROFILE", "ASSUMER_EXPIRATION", "ASSUMER_OBTAINED", "ASSUMER_KEY_ID")
+# ASSUMER_ACCOUNT (the role's account, from its ARN: no AWS call) is for the feedback line of `assume`.
+MARKER_VARIABLES = ("ASSUMER_PROFILE", "ASSUMER_ACCOUNT", "ASSUMER_EXPIRATION", "ASSUMER_OBTAINED", "ASSUMER_KEY_ID")
 REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 # Removed on every assume: a profile variable would make SDKs ignore the keys.
 PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
@@ -48,7 +49,8 @@ def default_shell(environ: Mapping[str, str]) -> str:
     return name if name in ("bash", "zsh", "fish") else "bash"
 
 
-def session_variables(credentials: Credentials, profile: str, region: str | None) -> dict[str, str]:
+def session_variables(credentials: Credentials, profile: str, region: str | None,
+                      role_arn: str | None = None) -> dict[str, str]:
     """The variables that hand a session to a shell or a child process, in a stable order."""
     variables = {
         "AWS_ACCESS_KEY_ID": credentials.access_key_id,
@@ -62,12 +64,22 @@ def session_variables(credentials: Credentials, profile: str, region: str | None
         variables["AWS_REGION"] = region
         variables["AWS_DEFAULT_REGION"] = region
     variables["ASSUMER_PROFILE"] = profile
+    account = role_account(role_arn)
+    if account:
+        variables["ASSUMER_ACCOUNT"] = account
     if credentials.expiration is not None:
         variables["ASSUMER_EXPIRATION"] = str(int(credentials.expiration.timestamp()))
         if credentials.obtained is not None:
             variables["ASSUMER_OBTAINED"] = str(int(credentials.obtained.timestamp()))
     variables["ASSUMER_KEY_ID"] = credentials.access_key_id
     return variables
+
+
+def role_account(role_arn: str | None) -> str | None:
+    """The 12-digit account of ``arn:PARTITION:iam::ACCOUNT:role/NAME``, else None."""
+    parts = role_arn.split(":", 5) if role_arn else []
+    account = parts[4] if len(parts) == 6 else ""
+    return account if len(account) == 12 and account.isascii() and account.isdigit() else None
 
 
 def variables_to_unset(variables: Mapping[str, str]) -> list[str]:

@@ -47,7 +47,7 @@ def env_command(profile: str | None, shell: str | None, unset: bool, **kwargs: U
     if not profile:
         profile = choose_profile("PROFILE (or --unset)")
     found = session_for(profile, options_from(kwargs))
-    variables = render.session_variables(found.credentials, found.profile, found.region)
+    variables = render.session_variables(found.credentials, found.profile, found.region, found.role_arn)
     write_stdout(render.render(variables, render.variables_to_unset(variables), shell))
 
 
@@ -88,7 +88,7 @@ def exec_command(profile: str | None, command: tuple[str, ...], server: bool,
         _say_subshell(argv[0], found, nested_in=parent)
     if server:
         raise click.exceptions.Exit(_run_with_server(argv, found, options, parent=parent))
-    variables = render.session_variables(found.credentials, found.profile, found.region)
+    variables = render.session_variables(found.credentials, found.profile, found.region, found.role_arn)
     # The shell's prompt segment (assumer_prompt) shows the nesting: "parent > profile".
     nesting = {process.PARENT_VARIABLE: parent} if parent else {}
     env = process.child_environment(os.environ, {**variables, **nesting},

@@ -110,7 +110,7 @@ def test_assume_alone_picks_and_exports_that_profile(aws_home: AwsHome, terminal
     terminal.expect(r"1/3")
     terminal.type("\r")
     said = terminal.expect(r"READY> ")
-    assert "assume: profile r2" in said  # the one line an interactive shell gets
+    assert "assume: profile r2, account 123456789012, region" in said  # the one line a person gets
     terminal.type("echo holds=$ASSUMER_PROFILE\n")
     terminal.expect(r"holds=r2\n")
     assert aws_home.proxy.count("AssumeRole") == 2  # r2 is chained from r

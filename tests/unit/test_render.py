@@ -40,9 +40,17 @@ def test_session_variables() -> None:
 def test_long_term_keys_unset_the_stale_session_fields() -> None:
     variables = session_variables(Credentials("AKIA", "s"), "u", None)
     assert variables_to_unset(variables) == [
-        "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "ASSUMER_EXPIRATION",
-        "ASSUMER_OBTAINED",
+        "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "ASSUMER_ACCOUNT",
+        "ASSUMER_EXPIRATION", "ASSUMER_OBTAINED",
     ]
+
+
+def test_the_account_comes_from_the_role_arn_and_nothing_else() -> None:
+    variables = session_variables(CREDS, "r", None, "arn:aws:iam::123456789012:role/R")
+    assert variables["ASSUMER_ACCOUNT"] == "123456789012"
+    assert list(variables).index("ASSUMER_ACCOUNT") == list(variables).index("ASSUMER_PROFILE") + 1
+    for arn in (None, "arn:aws:iam::12345:role/R", "not an arn", "arn:aws:iam::12345678901x:role/R"):
+        assert "ASSUMER_ACCOUNT" not in session_variables(CREDS, "r", None, arn)
 
 
 VARS = {"A": "plain", "B": "it's $(x)\n"}
