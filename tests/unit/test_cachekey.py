@@ -14,6 +14,7 @@ import pytest
 
 from assumer.core.cachekey import endpoint_part, fingerprint, root_part, session_key
 from assumer.core.profiles import AwsConfig, IniFile
+from assumer.core.session import SessionOptions, resolve
 from assumer.credentials import Credentials
 from assumer.errors import ConfigError
 from assumer.store.cache import Index, SessionCache, clear, clear_derived
@@ -184,3 +185,108 @@ def test_the_mfa_session_key_one_per_root_and_device() -> None:
     assert key(aws, "m") != key(config(), "r")
     with pytest.raises(ConfigError, match="ASSUMER_MFA_SESSION_DURATION"):
         key(aws, "u", {"ASSUMER_MFA_SESSION_DURATION": "129601"})
+
+
+# Keys written by this release for a config covering every kind of chain. A change to how
+# a key is computed (a refactor, a faster encoder on the cache-hit path) must leave these
+# exactly as they are: a different key would orphan every user's cached sessions on upgrade
+# or, worse, could make two different chains share one. Change KEY_VERSION and these
+# values together, on purpose, or not at all.
+GOLDEN_CONFIG = """\
+[profile u]
+region = ap-northeast-1
+mfa_serial = arn:aws:iam::123456789012:mfa/u
+[profile r]
+role_arn = arn:aws:iam::123456789012:role/R
+source_profile = u
+[profile chained]
+role_arn = arn:aws:iam::123456789012:role/Chained
+source_profile = r
+role_session_name = chain-session
+duration_seconds = 1200
+[profile mfa-role]
+role_arn = arn:aws:iam::210987654321:role/Mfa
+source_profile = plain
+mfa_serial = arn:aws:iam::123456789012:mfa/alice
+[profile plain]
+region = us-east-2
+[profile ext]
+role_arn = arn:aws:iam::123456789012:role/Ext
+source_profile = plain
+external_id = ext-123
+source_identity = alice
+region = eu-central-1
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access
+[profile sso-root]
+sso_session = corp
+sso_account_id = 111111111111
+sso_role_name = Admin
+[profile proc-role]
+role_arn = arn:aws:iam::123456789012:role/Proc
+source_profile = proc
+[profile proc]
+credential_process = /bin/creds --account a
+[profile env-role]
+role_arn = arn:aws:iam::123456789012:role/Env
+credential_source = Environment
+[services local]
+sts =
+  endpoint_url = http://127.0.0.1:9
+[profile svc-role]
+role_arn = arn:aws:iam::123456789012:role/Svc
+source_profile = plain
+services = local
+use_fips_endpoint = false
+[profile arn-ish]
+role_arn = arn:aws:iam::123456789012:role/Other
+source_profile = chained
+[profile web]
+web_identity_token_file = /var/run/token
+role_arn = arn:aws:iam::123456789012:role/Web
+"""
+GOLDEN_CREDENTIALS = """\
+[u]
+aws_access_key_id = AKIAIOSFODNN7EXAMPLE
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+[plain]
+aws_access_key_id = AKIAPLAINPLAINPLAIN1
+aws_secret_access_key = x
+"""
+GOLDEN_ENVIRON = {"USER": "alice", "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:1",
+                  "AWS_ACCESS_KEY_ID": "AKIAENVENVENVENVENV1"}
+GOLDEN_KEYS = [
+    ('u', None, None, "session:230cf49f58e254d74ff947b60be47dfb1a303855"),
+    ('u', 1800, 'eu-west-1', "session:cc70b2a76ad034ab4456268edb2477e62df4cc56"),
+    ('r', None, None, "session:ddc7e71be6845f35667f6e6c1162417dcf4aa799"),
+    ('r', 1800, 'eu-west-1', "session:230ec308e7bb8779ce29476453a46cdf571b0236"),
+    ('chained', None, None, "session:1d69e41edbfee94575acaddf5168ef7488483ee5"),
+    ('chained', 1800, 'eu-west-1', "session:871573b4cf1d462994f8268fca9f5fbd0bbf84be"),
+    ('mfa-role', None, None, "session:2df27b6e38ffc8c83fbe7df90dcdbaf03a0a27b2"),
+    ('mfa-role', 1800, 'eu-west-1', "session:f90d9dbe315f220b03d17a30bcda53b67939e21e"),
+    ('ext', None, None, "session:7eb39f42b1ebb85d9b189ed131ebd0cf122c82a5"),
+    ('ext', 1800, 'eu-west-1', "session:d8e0116ea8297db0f83cda9a7cda340100c474cc"),
+    ('sso-root', None, None, "session:9b4661622bf7bcc738d50ca0fbe70a9d00df9eed"),
+    ('sso-root', 1800, 'eu-west-1', "session:8e7d68774682d4c5b537f80e2993684baf29d1a8"),
+    ('proc-role', None, None, "session:969a2d9598cbbc14fc3f823f27f5f70f1d1e5989"),
+    ('proc-role', 1800, 'eu-west-1', "session:4d9cb83b364c1bc2e32c7a0c16b530bac92b2783"),
+    ('env-role', None, None, "session:537ddddff4a6c9db1235d2d6d84ea0bd99986b1f"),
+    ('env-role', 1800, 'eu-west-1', "session:ade3aea664e222d262b23c21d9b90677a9b7cd78"),
+    ('svc-role', None, None, "session:55067586416bfaa817e98a0e57e9a40543b3185a"),
+    ('svc-role', 1800, 'eu-west-1', "session:7fcef3e919d0273aac3472a45f3517417685b4d7"),
+    ('arn-ish', None, None, "session:bc81489ba2d63ec0c45b682702683fd8feb2df7a"),
+    ('arn-ish', 1800, 'eu-west-1', "session:9a4cfc5f41eafdb08a1390a570fc7ca27cbf3221"),
+    ('web', None, None, "session:02857ab44558910f464a770936e3e8338d0db2e1"),
+    ('web', 1800, 'eu-west-1', "session:0932530b701ef396b156683aafd1c9d6762b5466"),
+]
+
+
+@pytest.mark.parametrize(("profile", "duration", "region", "expected"), GOLDEN_KEYS)
+def test_keys_are_stable_across_releases(profile: str, duration: int | None, region: str | None,
+                                         expected: str) -> None:
+    aws = AwsConfig(IniFile("config", GOLDEN_CONFIG), IniFile("credentials", GOLDEN_CREDENTIALS))
+    options = SessionOptions(duration=duration, region=region)
+    target = resolve(profile, options, config=aws, environ=GOLDEN_ENVIRON)
+    assert session_key(target, environ=GOLDEN_ENVIRON, config=aws, token_duration=duration) == expected
