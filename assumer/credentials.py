@@ -5,8 +5,11 @@ Pure: no keyring, no network, no botocore.
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, NamedTuple
+import os
+from typing import TYPE_CHECKING
+
+from assumer import fastjson
+from assumer.records import Record
 
 if TYPE_CHECKING:  # _datetime has no stubs; its classes are datetime's
     from datetime import datetime, timezone
@@ -26,6 +29,21 @@ if TYPE_CHECKING:
 # every SDK call pay for an AssumeRole. A shorter session is served on the renewal
 # rule instead (Credentials.is_fresh).
 DEFAULT_MIN_TTL = 900
+
+
+def min_ttl() -> int:
+    """``ASSUMER_MIN_TTL``: seconds a cached session must have left to be handed out (default 900)."""
+    raw = os.environ.get("ASSUMER_MIN_TTL")
+    if raw is None:
+        return DEFAULT_MIN_TTL
+    try:
+        value = int(raw)
+    except ValueError:
+        from assumer import ui
+
+        ui.warn(f"ignoring ASSUMER_MIN_TTL={raw!r}: not a number of seconds")
+        return DEFAULT_MIN_TTL
+    return max(value, 0)
 
 
 def utcnow() -> datetime:
@@ -49,11 +67,11 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Credentials(NamedTuple):
+class Credentials(Record):
     """A set of AWS credentials; ``expiration`` is None for long-term keys.
 
-    A NamedTuple rather than a dataclass: ``dataclasses`` pulls in ``inspect``
-    and ``ast``, a visible share of a cache hit's start-up.
+    A :class:`~assumer.records.Record`: a NamedTuple or a dataclass would cost a cache
+    hit the compiler's start-up (see :mod:`assumer.records`).
     """
 
     access_key_id: str
@@ -106,15 +124,15 @@ class Credentials(NamedTuple):
         data = self.to_mapping()
         if self.obtained is not None:
             data["Obtained"] = format_timestamp(self.obtained)
-        return json.dumps(data, separators=(",", ":"))
+        return fastjson.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Credentials:
         """Inverse of :meth:`to_json`; raises ValueError on anything malformed."""
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"not JSON: {exc.msg}") from None
+            data = fastjson.loads(text)
+        except ValueError as exc:  # json.JSONDecodeError
+            raise ValueError(f"not JSON: {getattr(exc, 'msg', exc)}") from None
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         return cls.from_mapping(data)

@@ -10,10 +10,10 @@ raw white space or a glob character.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 
+from assumer import fastjson
 from assumer.credentials import Credentials, format_timestamp
 from assumer.errors import ConfigError
 
@@ -184,6 +184,8 @@ def render(variables: Mapping[str, str], unset: Iterable[str], shell: str) -> st
     elif shell == "dotenv":
         lines = [f"{name}={dotenv_value(name, value)}" for name, value in variables.items()]
     elif shell == "json":
+        import json  # indented: json's own encoder (fastjson has none); --shell json only
+
         return json.dumps(dict(variables), indent=2) + "\n"
     else:
         raise ValueError(f"unknown shell {shell!r}")
@@ -197,4 +199,4 @@ def render_unset(shell: str) -> str:
 
 def credential_process_json(credentials: Credentials) -> str:
     """The Version 1 document an SDK's ``credential_process`` expects."""
-    return json.dumps({"Version": 1, **credentials.to_mapping()}) + "\n"
+    return fastjson.dumps({"Version": 1, **credentials.to_mapping()}) + "\n"

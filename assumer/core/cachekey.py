@@ -27,11 +27,11 @@ changed:
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable, Mapping
 
+from assumer import fastjson
 from assumer.core.profiles import DEFAULT_DURATION, AwsConfig, Link, RoleSpec, Source
 from assumer.digest import sha256_hex
 from assumer.errors import ConfigError
@@ -63,7 +63,7 @@ MFA_SESSION_MIN, MFA_SESSION_MAX = 900, 129600
 
 def cache_key(kind: str, parts: Iterable[object]) -> str:
     """A stable key from everything that changes what is cached (hashed: parts may be long)."""
-    digest = sha256_hex(json.dumps(list(parts), sort_keys=True, default=str).encode())
+    digest = sha256_hex(fastjson.dumps(list(parts), sort_keys=True, default=str).encode())
     return f"{kind}:{digest[:40]}"
 
 

@@ -10,9 +10,9 @@ than one with two.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 from assumer.errors import ConfigError
+from assumer.records import Record
 
 # configparser's SECTCRE and OPTCRE, matched against a stripped line as it does: the
 # header runs to the last "]" (text after it is ignored), the key to the first "=" or ":".
@@ -34,7 +34,7 @@ def shown_line(line: str) -> str:
     return re.sub(_SECRET_LIKE, "***", line.strip())
 
 
-class Value(NamedTuple):
+class Value(Record):
     """A config value and where it came from, so errors can point at the line."""
 
     text: str

@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
 
 # Re-exported: the rest of assumer and the tests import the reader from here.
 from assumer.core.inifile import IniFile as IniFile, Value as Value, shown_line as shown_line
 from assumer.errors import ConfigError
+from assumer.records import Record
 
 # The profile providers botocore tries for a root profile, in its order (Source.provider).
 WEB_IDENTITY = "web_identity"
@@ -40,7 +40,7 @@ _WORDS = re.compile(r"[^ \t\r\n]+")
 _VARIABLE = r"\$(\w+|\{[^}]*\})"  # with re.ASCII
 
 
-class Source(NamedTuple):
+class Source(Record):
     """The root of a chain: where the first set of credentials comes from.
 
     ``kind`` is "profile" (keys stored with ``assumer add``, else what botocore's
@@ -57,7 +57,7 @@ class Source(NamedTuple):
     provider: str = ""
 
 
-class RoleSpec(NamedTuple):
+class RoleSpec(Record):
     """One AssumeRole call, with the spec (or root source) its credentials come from."""
 
     profile: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from assumer import logs, ui
 from assumer.core import mfa
@@ -24,7 +24,11 @@ from assumer.core.cachekey import (
     session_key,
 )
 from assumer.core.profiles import CHAINED_MAX_DURATION, DEFAULT_DURATION, AwsConfig, Link, RoleSpec, Source
+
+# The hit path's half, kept importable from here for the commands:
+from assumer.core.target import SessionOptions as SessionOptions, resolve as resolve
 from assumer.credentials import Credentials, utcnow
+from assumer.records import Record
 from assumer.store import locking
 from assumer.store.backends import KEYS_SERVICE, SESSION_SERVICE, KeyringStore, NullStore, Store
 from assumer.store.cache import Index, SessionCache, min_ttl
@@ -54,18 +58,7 @@ if TYPE_CHECKING:  # a protocol for annotations only: nothing to define on a cac
         ) -> Credentials: ...
 
 
-class SessionOptions(NamedTuple):
-    """What the command line can change about a session."""
-
-    duration: int | None = None
-    mfa_code: str | None = None
-    refresh: bool = False
-    no_cache: bool = False
-    region: str | None = None
-    source_profile: str | None = None
-
-
-class Session(NamedTuple):
+class Session(Record):
     """Credentials handed out for a profile, and where they came from."""
 
     profile: str
@@ -309,20 +302,6 @@ def config_profile(link: Link) -> str | None:
     while isinstance(link, RoleSpec) and link.profile.startswith("arn:"):
         link = link.source
     return link.profile
-
-
-def resolve(name: str, options: SessionOptions, *, config: AwsConfig | None = None,
-            environ: Mapping[str, str] | None = None) -> Link:
-    """The chain for ``name`` with the command line's overrides, region defaulted from the environment."""
-    env = os.environ if environ is None else environ
-    config = config or AwsConfig.load(env)
-    target = config.resolve(name, source_profile=options.source_profile, duration=options.duration,
-                            region=options.region)
-    if target.region is None:
-        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-        if region:
-            target = target._replace(region=region)
-    return target
 
 
 def session_cache(options: SessionOptions) -> SessionCache:

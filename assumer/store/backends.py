@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from assumer import logs
 from assumer.errors import KeyringError
 
 SESSION_SERVICE = "assumer"
@@ -47,6 +46,8 @@ class KeyringStore:
         try:
             return secretservice.get_password(self.service, username)
         except secretservice.Fallback:
+            from assumer import logs  # here: a lean read that answers (a cache hit) needs no logging
+
             logs.debug(__name__, "lean Secret Service read fell back to keyring", exc_info=True)
         import keyring
         import keyring.errors

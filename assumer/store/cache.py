@@ -10,12 +10,16 @@ chain, whose stored keys ``add`` and ``remove`` change.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from assumer import ui
-from assumer.credentials import DEFAULT_MIN_TTL, Credentials, format_timestamp
+from assumer.credentials import (
+    DEFAULT_MIN_TTL,
+    Credentials,
+    format_timestamp,
+    min_ttl as min_ttl,  # its home before the cache-hit diet
+)
 from assumer.errors import AssumerError, KeyringError
 from assumer.store import locking
 from assumer.store.backends import KEYRING_FIX, NullStore, Store
@@ -27,19 +31,6 @@ if TYPE_CHECKING:
     # for it), root (a session's root profile), kind ("session" or "ecr"), detail (the
     # role ARN, "session token" or the registry host) and expiration.
     Entries = dict[str, dict[str, object]]
-
-
-def min_ttl() -> int:
-    """``ASSUMER_MIN_TTL``: seconds a cached session must have left to be handed out (default 900)."""
-    raw = os.environ.get("ASSUMER_MIN_TTL")
-    if raw is None:
-        return DEFAULT_MIN_TTL
-    try:
-        value = int(raw)
-    except ValueError:
-        ui.warn(f"ignoring ASSUMER_MIN_TTL={raw!r}: not a number of seconds")
-        return DEFAULT_MIN_TTL
-    return max(value, 0)
 
 
 class Index:
