@@ -1,21 +1,35 @@
-"""Where assumer keeps its non-secret files (XDG base directories)."""
+"""Where assumer keeps its non-secret files (XDG base directories).
+
+The directories are :class:`pathlib.Path` objects, but :func:`config_file` is a
+str built with :mod:`os.path`: the credential helper's cache hit reads
+``registries.json`` and nothing else from here, and importing pathlib (with
+fnmatch, ipaddress, ntpath and urllib) would cost it about 3 ms.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import stat
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assumer.errors import ConfigError
 
+if TYPE_CHECKING:
+    from pathlib import Path
 
-def _xdg(variable: str, fallback: str) -> Path:
+
+def _xdg_base(variable: str, fallback: str) -> str:
+    """``$VARIABLE`` when it is an absolute path, else ``fallback`` with ``~`` expanded."""
     value = os.environ.get(variable)
     if value and os.path.isabs(value):
-        return Path(value)
-    return Path(os.path.expanduser(fallback))
+        return value
+    return os.path.expanduser(fallback)
+
+
+def _xdg(variable: str, fallback: str) -> Path:
+    from pathlib import Path
+
+    return Path(_xdg_base(variable, fallback))
 
 
 def state_dir() -> Path:
@@ -28,6 +42,11 @@ def config_dir() -> Path:
     return _xdg("XDG_CONFIG_HOME", "~/.config") / "assumer"
 
 
+def config_file(name: str) -> str:
+    """``config_dir() / name`` as a str, without pathlib (``Path(config_file(name))`` is that Path)."""
+    return os.path.join(_xdg_base("XDG_CONFIG_HOME", "~/.config"), "assumer", name)
+
+
 def lock_dir() -> Path:
     """A private (0700) directory for lock files: ``$XDG_RUNTIME_DIR/assumer``, else under the cache dir.
 
@@ -36,6 +55,8 @@ def lock_dir() -> Path:
     shared and someone else made ``assumer`` there first, that is said once and the
     directory under the cache dir is used; only when both are unsafe is it an error.
     """
+    from pathlib import Path
+
     fallback = _xdg("XDG_CACHE_HOME", "~/.cache") / "assumer" / "locks"
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if not runtime or not os.path.isdir(runtime):
@@ -97,6 +118,8 @@ def read_json_object(path: Path, *, what: str, hint: str) -> dict[str, Any]:
 
     Its values are whatever the file holds (Any): each caller checks the ones it uses.
     """
+    import json
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -13,13 +13,12 @@ the engine looks for them) and stderr, with exit status 1.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TextIO
 
-from assumer import __version__
+from assumer import __version__, fastjson
 from assumer.ecr.registry import find_registry, is_public_ecr, strip_url
 from assumer.ecr.routes import Route, load_routes
 from assumer.errors import AssumerError, ConfigError
@@ -78,22 +77,40 @@ def mint(host: str, entry: Route) -> tuple[str, str]:
     """(username, password) for ``host``: the cached token, else one minted with the profile's session.
 
     The cache is read before any session is looked for, so a hit costs one
-    keyring read and no AWS call (and never an MFA prompt).
+    keyring read and no AWS call (and never an MFA prompt). A hit is read by the
+    lean Secret Service reader alone; the session cache (store, index, keyring) is
+    built only when that is not a usable token.
     """
-    from assumer.core import session
-    from assumer.core.profiles import AwsConfig
-    from assumer.ecr import tokens
+    from assumer.store import secretservice
 
-    options = session.SessionOptions(region=entry.region, source_profile=entry.source_profile,
-                                     duration=entry.duration)
-    cache = session.session_cache(options)
-    config = AwsConfig.load(os.environ)
-    target = session.resolve(entry.profile, options, config=config)
-    key = tokens.token_cache_key(host, tokens.session_key_of(target, options, config=config), target.region)
-    hit = tokens.cached_token(cache, key)
+    # First: the Secret Service agrees the session's key while the token's cache key is worked out.
+    try:
+        reader: secretservice.Reader | None = secretservice.open_reader()
+    except secretservice.Fallback:
+        reader = None
+    try:
+        from assumer.core.profiles import AwsConfig
+        from assumer.core.target import SessionOptions, resolve
+        from assumer.credentials import min_ttl
+        from assumer.ecr import tokens
+
+        options = SessionOptions(region=entry.region, source_profile=entry.source_profile, duration=entry.duration)
+        min_ttl()  # warns of a bad ASSUMER_MIN_TTL here, where the session cache was made before (ui says it once)
+        config = AwsConfig.load(os.environ)
+        target = resolve(entry.profile, options, config=config)
+        key = tokens.token_cache_key(host, tokens.session_key_of(target, options, config=config), target.region)
+        hit = tokens.lean_cached_token(key, reader) if reader is not None else None
+    finally:
+        if reader is not None:
+            reader.close()
     if hit is None:
-        found = session.get_session(entry.profile, options, config=config)
-        hit = tokens.token_for(found, host, cache=cache, allow_non_ecr=entry.allow_non_ecr_registry).token
+        from assumer.core import session
+
+        cache = session.session_cache(options)
+        hit = tokens.cached_token(cache, key)
+        if hit is None:
+            found = session.get_session(entry.profile, options, config=config)
+            hit = tokens.token_for(found, host, cache=cache, allow_non_ecr=entry.allow_non_ecr_registry).token
     return hit.username, hit.password
 
 
@@ -149,6 +166,8 @@ def check_store(text: str) -> None:
 
     Field names match case-insensitively, as Go's JSON decoding does.
     """
+    import json  # not on a cache hit
+
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -176,14 +195,14 @@ def handle(action: str, stdin: TextIO, stdout: TextIO, stderr: TextIO,
 
             answer = credentials_for(stdin.read(), environ, source=source)
             logs.register_secret(answer["Secret"])
-            stdout.write(json.dumps(answer) + "\n")
+            stdout.write(fastjson.dumps(answer) + "\n")
         elif action == "store":
             check_store(stdin.read())  # minted on demand, never stored: nothing to keep
         elif action == "erase":
             if not stdin.read().strip():
                 raise BadInput(MISSING_URL)
         elif action == "list":
-            stdout.write(json.dumps(dict.fromkeys(load_routes(), "AWS")) + "\n")
+            stdout.write(fastjson.dumps(dict.fromkeys(load_routes(), "AWS")) + "\n")
         elif action == "version":
             stdout.write(f"docker-credential-assumer (assumer) {__version__}\n")
         else:

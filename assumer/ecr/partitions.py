@@ -7,10 +7,10 @@ module, so that a cached push imports no botocore.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from assumer.records import Record
 
 
-class Partition(NamedTuple):
+class Partition(Record):
     """One partition: its id, DNS suffix, region pattern and the regions botocore knows."""
 
     id: str

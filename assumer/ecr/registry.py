@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
-from assumer.ecr.partitions import PARTITIONS, Partition
 from assumer.errors import ConfigError
+from assumer.records import Record
+
+if TYPE_CHECKING:  # the partition table is imported where a partition is looked up: a helper's cache hit needs none
+    from assumer.ecr.partitions import Partition
 
 # The AWS ECR credential helper's pattern, verbatim (amazon-ecr-credential-helper,
 # ecr-login/api/client.go, ecrPattern), matched case-insensitively against the whole host.
-_ECR_HOST = re.compile(
+# Text, compiled at first use: an ASCII host (every real one) is matched by _ecr_host_ascii instead.
+_ECR_HOST = (
     r"^(\d{12})\.dkr[.-]ecr(-fips)?\.([a-zA-Z0-9][a-zA-Z0-9-_]*)\.(amazonaws\.(com(\.cn)?|eu)|on\.(aws|"
-    r"amazonwebservices\.com\.cn)|sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$",
-    re.IGNORECASE,
+    r"amazonwebservices\.com\.cn)|sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$"
 )
+# The pattern's pieces, for _ecr_host_ascii: its DNS suffixes, and the characters of a region.
+_ECR_SUFFIXES = frozenset({"amazonaws.com", "amazonaws.com.cn", "amazonaws.eu", "on.aws",
+                           "on.amazonwebservices.com.cn", "sc2s.sgov.gov", "c2s.ic.gov", "cloud.adc-e.uk",
+                           "csp.hci.ic.gov"})
+_REGION_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_REGION_CHARACTERS = _REGION_FIRST | {"-", "_"}
 # ECR Public: its tokens come from another API (ecr-public), and anonymous pulls need none.
 PUBLIC_ECR = "public.ecr.aws"
 # ECR's dual-stack suffixes are not in botocore's partition data: each belongs with a partition's own.
@@ -28,7 +36,7 @@ _REPOSITORY = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*\
 _TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z"
 
 
-class Registry(NamedTuple):
+class Registry(Record):
     """An ECR registry host and what its name says."""
 
     host: str
@@ -48,6 +56,8 @@ def strip_url(value: str) -> str:
     """``https://HOST[:PORT]/path`` or ``HOST/path`` -> ``HOST[:PORT]`` (what engines and helpers key on)."""
     text = value.strip()
     if "://" in text:
+        from urllib.parse import urlsplit  # 2 ms: not for the bare host an engine hands the helper
+
         text = urlsplit(text).netloc
     return text.split("/", 1)[0].lower()
 
@@ -58,6 +68,42 @@ def ecr_candidate(value: str) -> str:
     return host[:-len(":443")] if host.endswith(":443") else host
 
 
+def ecr_host_parts(host: str) -> tuple[str, bool, str, str] | None:
+    """(account, fips, region, suffix) when :data:`_ECR_HOST` matches all of ``host``, else None.
+
+    An ASCII host is read with str methods (compiling the pattern would cost a
+    helper's cache hit about 0.7 ms); any other is matched by the pattern itself,
+    whose ``\\d`` and case-insensitive letters also match some non-ASCII
+    characters. tests/unit/test_ecr.py compares the two.
+    """
+    if not host.isascii():
+        match = re.fullmatch(_ECR_HOST, host, re.IGNORECASE)
+        return (match.group(1), bool(match.group(2)), match.group(3), match.group(4)) if match else None
+    return _ecr_host_ascii(host)
+
+
+def _ecr_host_ascii(host: str) -> tuple[str, bool, str, str] | None:
+    """:func:`ecr_host_parts` of an ASCII host: the pattern, one piece after the other."""
+    lower = host.lower()  # IGNORECASE, for ASCII
+    # ^(\d{12})\.dkr[.-]ecr
+    if not (host[:12].isdigit() and lower[12:20] in (".dkr.ecr", ".dkr-ecr")):
+        return None
+    # (-fips)?\.
+    fips = lower.startswith("-fips", 20)
+    start = 26 if fips else 21
+    if lower[start - 1:start] != ".":
+        return None
+    # ([a-zA-Z0-9][a-zA-Z0-9-_]*)\. : a region has no dot, so it ends at the first one
+    end = lower.find(".", start)
+    region = lower[start:end]
+    if end < 0 or not region or region[0] not in _REGION_FIRST or not _REGION_CHARACTERS.issuperset(region):
+        return None
+    # (amazonaws\.(com(\.cn)?|eu)|on\.(aws|...)|...)$ : the whole rest (a final newline is not matched)
+    if lower[end + 1:] not in _ECR_SUFFIXES:
+        return None
+    return host[:12], fips, host[start:end], host[end + 1:]
+
+
 def find_registry(value: str) -> Registry | None:
     """The ECR registry ``value`` names (with or without ``https://``, a path or ``:443``), else None.
 
@@ -65,11 +111,11 @@ def find_registry(value: str) -> Registry | None:
     ``ACCOUNT.dkr.ecr[-fips].REGION.SUFFIX`` and the dual-stack ``ACCOUNT.dkr-ecr[-fips].REGION.on.aws``.
     """
     host = ecr_candidate(value)
-    match = _ECR_HOST.fullmatch(host)
-    if not match:
+    parts = ecr_host_parts(host)
+    if parts is None:
         return None
-    account, fips, region, suffix = match.group(1), match.group(2), match.group(3), match.group(4)
-    return Registry(host=host, account=account, region=region, fips=bool(fips),
+    account, fips, region, suffix = parts
+    return Registry(host=host, account=account, region=region, fips=fips,
                     dual_stack=host[len(account) + 1:].startswith("dkr-ecr"), suffix=suffix)
 
 
@@ -94,6 +140,8 @@ def region_partition(region: str | None) -> Partition | None:
     """The partition of ``region``, as botocore decides it: its known regions first, then each region pattern."""
     if not region:
         return None
+    from assumer.ecr.partitions import PARTITIONS
+
     for partition in PARTITIONS:
         if region in partition.regions:
             return partition
@@ -105,6 +153,8 @@ def region_partition(region: str | None) -> Partition | None:
 
 def host_partition(suffix: str, region: str) -> str:
     """The partition of an ECR host: the one with its DNS suffix (amazonaws.com is shared: the region decides)."""
+    from assumer.ecr.partitions import PARTITIONS
+
     suffix = _DUAL_STACK_SUFFIXES.get(suffix.lower(), suffix.lower())
     candidates = [p for p in PARTITIONS if p.dns_suffix == suffix]
     by_region = region_partition(region.lower())
@@ -151,7 +201,7 @@ def account_of(role_arn: str | None) -> str | None:
     return parts[4] if len(parts) > 5 and re.fullmatch(r"\d{12}", parts[4]) else None
 
 
-class ImageDestination(NamedTuple):
+class ImageDestination(Record):
     """Where an image goes: ``HOST/REPOSITORY:TAG``."""
 
     host: str

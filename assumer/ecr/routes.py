@@ -7,19 +7,23 @@ config directory) and names the helper for that host in the engine's config.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import stat
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from assumer import paths
+from assumer import fastjson, paths
 from assumer.ecr.registry import strip_url
 from assumer.errors import ConfigError, EngineError
+from assumer.records import Record
+
+if TYPE_CHECKING:  # pathlib only where a Path is made: the helper's cache hit reads the map through a str
+    from pathlib import Path
+
+MAPPING_FILE = "registries.json"  # in paths.config_dir()
 
 
-class Route(NamedTuple):
+class Route(Record):
     """Which profile (and region override) serves a registry."""
 
     profile: str
@@ -34,7 +38,14 @@ _STORED = ("profile", "region", "source_profile", "allow_non_ecr_registry")
 
 
 def mapping_file() -> Path:
-    return paths.config_dir() / "registries.json"
+    return paths.config_dir() / MAPPING_FILE
+
+
+def _shown(path: str | Path) -> str:
+    """``path`` as messages name it: as a Path (a str path is shown as ``Path(path)`` would print)."""
+    from pathlib import Path  # only for a message: never on a cache hit
+
+    return str(Path(path))
 
 
 def _unsafe(info: os.stat_result, *, directory: bool) -> str | None:
@@ -49,7 +60,7 @@ def _unsafe(info: os.stat_result, *, directory: bool) -> str | None:
     return None
 
 
-def read_trusted(path: Path, *, what: str, hint: str) -> str | None:
+def read_trusted(path: str | Path, *, what: str, hint: str) -> str | None:
     """The text of ``path`` when only this user can change it and its directory; None when absent.
 
     A file (or directory) that another user owns or may write is refused with a
@@ -62,44 +73,44 @@ def read_trusted(path: Path, *, what: str, hint: str) -> str | None:
         return None
     except OSError as exc:
         reason = "is a symbolic link" if exc.errno == errno.ELOOP else f"cannot be read: {exc.strerror}"
-        raise ConfigError(f"{what} {path} {reason}", hint=hint) from None
+        raise ConfigError(f"{what} {_shown(path)} {reason}", hint=hint) from None
     with os.fdopen(fd, encoding="utf-8") as handle:
         problem = _unsafe(os.fstat(handle.fileno()), directory=False)
         if problem is None:
             try:
-                problem = _unsafe(os.lstat(path.parent), directory=True)
+                problem = _unsafe(os.lstat(os.path.dirname(path) or "."), directory=True)  # Path(path).parent
             except OSError as exc:
                 problem = f"is in a directory that cannot be checked ({exc.strerror})"
             else:
                 problem = problem and f"is in a directory that {problem}"
         if problem:
-            raise ConfigError(f"{what} {path} {problem}, so it is not trusted", hint=hint)
+            raise ConfigError(f"{what} {_shown(path)} {problem}, so it is not trusted", hint=hint)
         try:
             return handle.read()
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read {what} {path}: {exc}", hint=hint) from None
+            raise ConfigError(f"cannot read {what} {_shown(path)}: {exc}", hint=hint) from None
 
 
-def load_routes(path: Path | None = None) -> dict[str, Route]:
+def load_routes(path: str | Path | None = None) -> dict[str, Route]:
     """The registry -> profile map written by ``ecr-helper configure`` ({} when absent).
 
     Trusted only when this user alone can change it (see :func:`read_trusted`).
     """
-    path = path or mapping_file()
+    path = path or paths.config_file(MAPPING_FILE)  # mapping_file(), without pathlib
     text = read_trusted(path, what="the registry map", hint="make it yours and writable only by you "
                         "(chmod go-w), or remove it and run 'assumer ecr-helper configure' again")
     if text is None:
         return {}
     again = "fix it, or run 'assumer ecr-helper configure' again"
     try:
-        data = json.loads(text)
+        data = fastjson.loads(text)
     except ValueError as exc:
-        raise ConfigError(f"cannot read the registry map {path}: {exc}", hint=again) from None
+        raise ConfigError(f"cannot read the registry map {_shown(path)}: {exc}", hint=again) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"the registry map {path} is not a JSON object", hint=again)
+        raise ConfigError(f"the registry map {_shown(path)} is not a JSON object", hint=again)
     registries = data.get("registries")
     if not isinstance(registries, dict):
-        raise ConfigError(f"{path} has no 'registries' object", hint="run 'assumer ecr-helper configure' again")
+        raise ConfigError(f"{_shown(path)} has no 'registries' object", hint="run 'assumer ecr-helper configure' again")
     found = {}
     for host, entry in registries.items():
         if isinstance(entry, dict) and isinstance(entry.get("profile"), str):
@@ -110,6 +121,8 @@ def load_routes(path: Path | None = None) -> dict[str, Route]:
 
 def save_route(host: str, entry: Route, path: Path | None = None) -> Path:
     """Record that ``entry`` serves ``host`` (written atomically, 0600; other entries kept)."""
+    import json
+
     path = path or mapping_file()
     paths.private_dir(path.parent)
     current = load_routes(path)
@@ -133,6 +146,8 @@ def _drop_logins(config: dict[str, Any], host: str) -> bool:
 
 def _rewrite(target: Path, config: dict[str, Any]) -> None:
     """Write ``config`` to ``target`` atomically, keeping its mode (0600 for a new file)."""
+    import json
+
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     mode = target.stat().st_mode & 0o777 if target.exists() else 0o600
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -173,6 +188,8 @@ def containers_auth_files(environ: Mapping[str, str]) -> list[Path]:
     ``$REGISTRY_AUTH_FILE``, ``$XDG_RUNTIME_DIR/containers/auth.json`` and
     ``${XDG_CONFIG_HOME:-~/.config}/containers/auth.json`` (containers-auth.json(5)).
     """
+    from pathlib import Path
+
     home = Path(environ.get("HOME") or os.path.expanduser("~"))
     found = [Path(environ["REGISTRY_AUTH_FILE"])] if environ.get("REGISTRY_AUTH_FILE") else []
     if environ.get("XDG_RUNTIME_DIR"):
@@ -188,6 +205,8 @@ def remove_containers_logins(host: str, environ: Mapping[str, str]) -> tuple[lis
 
     Returns (files a login was removed from, [(file, why it was left as it is)]).
     """
+    import json
+
     removed: list[Path] = []
     left: list[tuple[Path, str]] = []
     for path in containers_auth_files(environ):
@@ -234,7 +253,7 @@ def check_on_path(environ: Mapping[str, str]) -> str:
     raise EngineError(f"{HELPER} is not on PATH, so the engine could not run it", hint=hint)
 
 
-class Configured(NamedTuple):
+class Configured(Record):
     """What ``ecr-helper configure`` did."""
 
     helper: str  # where the engine finds docker-credential-assumer

@@ -10,10 +10,9 @@ another role.
 from __future__ import annotations
 
 import binascii
-import json
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # _datetime has no stubs; its classes are datetime's
     from datetime import datetime, timedelta, timezone
@@ -23,7 +22,7 @@ else:
     except ImportError:
         from datetime import datetime, timedelta, timezone
 
-from assumer import logs
+from assumer import fastjson, logs
 from assumer.credentials import format_timestamp, parse_timestamp, utcnow
 from assumer.ecr.registry import (
     account_of,
@@ -35,6 +34,7 @@ from assumer.ecr.registry import (
     strip_url,
 )
 from assumer.errors import AuthError, ConfigError, EngineError
+from assumer.records import Record
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -45,13 +45,14 @@ if TYPE_CHECKING:
     from assumer.core.profiles import AwsConfig, Link
     from assumer.core.session import Session, SessionOptions
     from assumer.store.cache import SessionCache
+    from assumer.store.secretservice import Reader
 
 # A token is handed out from the cache only while more than this is left; ECR
 # tokens live 12 hours, and a push of a large image can take a while.
 TOKEN_MARGIN = timedelta(minutes=30)
 
 
-class Token(NamedTuple):
+class Token(Record):
     """A registry login: user name, password, expiry and the registry it was minted for."""
 
     username: str
@@ -67,14 +68,14 @@ class Token(NamedTuple):
         return self.expires_at - now > TOKEN_MARGIN
 
     def to_json(self) -> str:
-        return json.dumps({"Username": self.username, "Password": self.password,
-                           "ExpiresAt": format_timestamp(self.expires_at), "Endpoint": self.endpoint})
+        return fastjson.dumps({"Username": self.username, "Password": self.password,
+                               "ExpiresAt": format_timestamp(self.expires_at), "Endpoint": self.endpoint})
 
     @classmethod
     def from_json(cls, text: str) -> Token:
         """Inverse of :meth:`to_json`; ValueError on anything malformed."""
         try:
-            data = json.loads(text)
+            data: Any = fastjson.loads(text)
             return cls(str(data["Username"]), str(data["Password"]), parse_timestamp(data["ExpiresAt"]),
                        str(data.get("Endpoint", "")))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -113,7 +114,7 @@ def decode_token(data: Mapping[str, object]) -> Token:
     return Token(user, password, expires, str(data.get("proxyEndpoint", "")))
 
 
-class Where(NamedTuple):
+class Where(Record):
     """A registry host, the account to ask a token for (None: the caller's) and the API region."""
 
     host: str
@@ -195,10 +196,42 @@ def cached_token(cache: SessionCache, key: str, *, now: Callable[[], datetime] =
     if text is None:
         return None
     try:
-        token = Token.from_json(text)
+        return _usable(text, now)
     except ValueError:
         cache.delete(key)
         return None
+
+
+def lean_cached_token(key: str, reader: Reader, *, now: Callable[[], datetime] = utcnow) -> Token | None:
+    """The token :func:`cached_token` hands out, read by the lean Secret Service ``reader`` alone.
+
+    That reader is what the session cache's store reads first, so a token found
+    here is the one the cache would give, without building the cache (its store,
+    index and their imports). None whenever the read is not such a token: no
+    entry, a read keyring must make, a corrupt or stale entry. Then the caller
+    asks :func:`cached_token`, which reads again and handles each case as always.
+    """
+    from assumer.store import secretservice
+    from assumer.store.backends import SESSION_SERVICE
+
+    try:
+        text = reader.get_password(SESSION_SERVICE, key)
+    except secretservice.Fallback:
+        return None
+    if text is None:
+        return None
+    try:
+        return _usable(text, now)
+    except ValueError:
+        return None
+
+
+def _usable(text: str, now: Callable[[], datetime]) -> Token | None:
+    """The token cached as ``text`` while more than :data:`TOKEN_MARGIN` is left (None: stale).
+
+    ValueError when ``text`` is malformed.
+    """
+    token = Token.from_json(text)
     if not token.usable(now()):
         return None
     logs.register_secret(token.password)
@@ -231,7 +264,7 @@ def fetch_token(session: Session, where: Where) -> Token:
     return decode_token(items[0])
 
 
-class TokenResult(NamedTuple):
+class TokenResult(Record):
     """A token for a host, and whether it came from the cache or was cached now."""
 
     host: str

@@ -16,7 +16,7 @@ import pytest
 
 from tests.tools.awshome import AwsHome
 from tests.tools.ecr import ALLOW, EcrServices
-from tests.tools.secret_service import keyring_items
+from tests.tools.secret_service import keyring_items, overwrite_secrets
 from tests.tools.secrets_scan import files_containing, files_written_since
 
 HELPER = "docker-credential-assumer"
@@ -143,6 +143,33 @@ def test_malformed_store_input_is_exit_1(ecr_home: AwsHome, stdin: str) -> None:
     result = helper(ecr_home, "store", stdin)
     assert result.returncode == 1
     assert result.stdout.startswith("the credentials to store are not ") and result.stdout.count("\n") == 1
+
+
+# A fresh helper process has not imported json: its errors must still be the ones json gives.
+@pytest.mark.parametrize("text", ["{", '{"registries": {"h": }}', "[]"])
+def test_a_malformed_registry_map_is_a_config_error(ecr_home: AwsHome, ecr: EcrServices, text: str) -> None:
+    assert configure(ecr_home, "r", "--registry", ecr.registry.host, ALLOW).returncode == 0
+    (ecr_home.home / ".config" / "assumer" / "registries.json").write_text(text)
+    result = helper(ecr_home, "get", ecr.registry.host)
+    assert result.returncode == 1
+    assert result.stdout.startswith("docker-credential-assumer: ") and "the registry map" in result.stdout
+    assert "internal error" not in result.stdout and result.stdout.strip() in result.stderr
+
+
+@pytest.mark.parametrize("corrupt", [b"{not json", b'{"Username": "AWS"}', b"[1, 2, 3]", b"\xff\xfe binary", b""])
+def test_a_corrupt_cached_token_is_dropped_and_minted_again(ecr_home: AwsHome, ecr: EcrServices,
+                                                             corrupt: bytes) -> None:
+    host = ecr.registry.host
+    ecr_home.proxy.set_ecr_expiry(12 * 3600)  # moto's token expired in 2015: stale on arrival, never cached
+    assert configure(ecr_home, "r", "--registry", host, ALLOW).returncode == 0
+    assert helper(ecr_home, "get", host).returncode == 0
+    assert overwrite_secrets("assumer", corrupt) == 2  # the session and the token
+    for minted in (2, 2):  # dropped and minted again, then a clean cache hit
+        result = helper(ecr_home, "get", host)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert json.loads(result.stdout) == {"ServerURL": host, "Username": "AWS", "Secret": ecr.password}
+        assert ecr_home.proxy.count("GetAuthorizationToken") == minted
+    assert result.stderr == ""
 
 
 def test_a_registry_map_others_can_change_is_refused(ecr_home: AwsHome, ecr: EcrServices) -> None:

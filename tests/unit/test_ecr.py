@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from assumer.credentials import Credentials
 from assumer.ecr import registry as ecr, tokens
@@ -89,6 +90,45 @@ def test_hosts_of_the_ecr_credential_helpers_own_tests(server_url: str, account:
 def test_every_partitions_hosts_are_ecr_hosts(host: str, partition: str) -> None:
     found = ecr.find_registry(f"https://{host.upper()}/v2/")
     assert found is not None and found.host == host and found.partition == partition
+
+
+# ecr_host_parts reads an ASCII host with str methods, not the pattern: the two must agree on every
+# string. Hosts are built from the pattern's pieces, then up to three characters are replaced,
+# inserted or deleted and each character's case is drawn: the edits use the pattern's own
+# characters, and non-ASCII look-alikes that its \d and IGNORECASE accept or that fold to ASCII.
+_LOOKALIKES = "\u017f\u212a\u0130\u0131\u0661\U0001d7d8\u0307"  # long s, Kelvin, dotted/dotless i, digits
+_host_pieces = st.tuples(
+    st.text(alphabet="0123456789", min_size=12, max_size=12),
+    st.sampled_from([".dkr.ecr", ".dkr-ecr"]),
+    st.sampled_from(["", "-fips"]),
+    st.just("."),
+    st.sampled_from(["us-east-1", "us-gov-west-1", "cn-north-1", "eu-isoe-west-1"]) | st.text(alphabet="az09-_"),
+    st.just("."),
+    st.sampled_from(sorted(ecr._ECR_SUFFIXES)),
+)
+_edits = st.lists(st.tuples(st.integers(0, 70), st.sampled_from(["replace", "insert", "delete"]),
+                            st.sampled_from("0123456789acdefiknrsuwz-_.:/\n " + _LOOKALIKES)), max_size=3)
+
+
+def _edited(text: str, edits: list[tuple[int, str, str]]) -> str:
+    for position, edit, char in edits:
+        at = min(position, len(text))
+        text = text[:at] + ("" if edit == "delete" else char) + text[at + (edit != "insert"):]
+    return text
+
+
+@settings(max_examples=1000, deadline=None)
+@given(pieces=_host_pieces, edits=_edits, cases=st.lists(st.booleans(), max_size=70))
+def test_the_host_rule_read_with_str_methods_is_the_pattern(pieces: tuple[str, ...], edits: list[tuple[int, str, str]],
+                                                            cases: list[bool]) -> None:
+    text = _edited("".join(pieces), edits)
+    upper = {at for at, flag in enumerate(cases) if flag}
+    host = "".join(c.upper() if at in upper else c for at, c in enumerate(text))
+    match = re.compile(ecr._ECR_HOST, re.IGNORECASE).fullmatch(host)
+    expected = (match.group(1), bool(match.group(2)), match.group(3), match.group(4)) if match else None
+    assert ecr.ecr_host_parts(host) == expected
+    if host.isascii():
+        assert ecr._ecr_host_ascii(host) == expected
 
 
 @pytest.mark.parametrize("value", ["public.ecr.aws", "https://public.ecr.aws/v2/", "PUBLIC.ECR.AWS:443"])
@@ -376,8 +416,7 @@ def test_the_readme_states_the_host_rule_the_code_applies() -> None:
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    assert f"```\n{ecr._ECR_HOST.pattern}\n```" in readme
-    assert ecr._ECR_HOST.flags & re.IGNORECASE
+    assert f"```\n{ecr._ECR_HOST}\n```" in readme
 
 
 class _Sts:
