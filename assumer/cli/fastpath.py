@@ -18,8 +18,6 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
-from assumer.cli.render import SHELLS
-
 
 def parse(argv: list[str]) -> tuple[str, str, str | None] | None:
     """(command, profile, shell) for the forms served here, else None.
@@ -46,8 +44,13 @@ def parse(argv: list[str]) -> tuple[str, str, str | None] | None:
         else:
             positional.append(word)
         index += 1
-    if len(positional) != 1 or (shell is not None and shell not in SHELLS):
+    if len(positional) != 1:
         return None
+    if shell is not None:
+        from assumer.cli.render import SHELLS  # here: the reader is opened before render is imported
+
+        if shell not in SHELLS:
+            return None
     return command, positional[0], shell
 
 
@@ -69,24 +72,32 @@ def serve(argv: list[str], *, environ: Mapping[str, str] | None = None, out: Tex
 
 
 def _cached_output(command: str, profile: str, shell: str | None, env: Mapping[str, str]) -> str | None:
-    from assumer.cli import render
-    from assumer.core.cachekey import session_key
-    from assumer.core.profiles import AwsConfig
-    from assumer.core.session import SessionOptions, resolve
-    from assumer.credentials import Credentials, utcnow
     from assumer.store import secretservice
-    from assumer.store.backends import SESSION_SERVICE
-    from assumer.store.cache import min_ttl
 
-    config = AwsConfig.load(env)
-    target = resolve(profile, SessionOptions(), config=config, environ=env)
-    key = session_key(target, environ=env, config=config)
+    # First: the Secret Service agrees the session's key while the chain and its cache key
+    # are worked out below (imports included), instead of after.
     try:
-        stored = secretservice.get_password(SESSION_SERVICE, key)
+        reader = secretservice.open_reader(environ=env)
     except secretservice.Fallback:
         return None
+    with reader:
+        from assumer.core.cachekey import session_key
+        from assumer.core.profiles import AwsConfig
+        from assumer.core.target import SessionOptions, resolve
+        from assumer.store.backends import SESSION_SERVICE
+
+        config = AwsConfig.load(env)
+        target = resolve(profile, SessionOptions(), config=config, environ=env)
+        key = session_key(target, environ=env, config=config)
+        try:
+            stored = reader.get_password(SESSION_SERVICE, key)
+        except secretservice.Fallback:
+            return None
     if stored is None:
         return None
+    from assumer.cli import render
+    from assumer.credentials import Credentials, min_ttl, utcnow
+
     credentials = Credentials.from_json(stored)
     if not credentials.is_fresh(utcnow(), min_ttl()):
         return None

@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+
+from assumer.store import dh
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for annotations, which stay unevaluated: nothing to import at run time
@@ -32,9 +35,8 @@ if TYPE_CHECKING:  # for annotations, which stay unevaluated: nothing to import 
 
     # jeepney has no type information (ignore_missing_imports in pyproject.toml): these are Any.
     from jeepney import Message
-    from jeepney.io.blocking import DBusConnection
 
-__all__ = ["SECRET_SERVICE_BACKEND", "Fallback", "ensure_secret_service", "get_password"]
+__all__ = ["SECRET_SERVICE_BACKEND", "Fallback", "Reader", "ensure_secret_service", "get_password", "open_reader"]
 
 #: The fully-qualified name keyring uses for its Secret Service backend.
 SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"  # noqa: S105 - a class name, not a secret
@@ -50,17 +52,13 @@ _MIN_SECRETSTORAGE = (3, 2)
 # (KeePassXC can confirm each read): a short wait would hand over to keyring, which
 # would ask again. The bus itself answers NoReply after 25 s, normally first.
 _CALL_TIMEOUT = 30.0
+# Seconds to connect to the bus and be authenticated: jeepney's own limit.
+_AUTH_TIMEOUT = 1.0
 
 # The encrypted transfer keyring (SecretStorage) and libsecret negotiate: Diffie-Hellman in
 # RFC 2409's second Oakley group, HKDF-SHA256 to an AES-128 key, AES-CBC with PKCS#7 padding.
+# The group and its arithmetic: assumer.store.dh.
 _ALGORITHM = "dh-ietf1024-sha256-aes128-cbc-pkcs7"
-_DH_PRIME = int(
-    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DDEF9519B3CD"
-    "3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F2"
-    "4117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF", 16)
-# A 256-bit private exponent: more than twice the strength of the 1024-bit group (NIST SP
-# 800-56A asks for twice), at a quarter of the cost of SecretStorage's 1024-bit one.
-_DH_EXPONENT_BYTES = 32
 
 _BUS_NAME = "org.freedesktop.secrets"
 _SERVICE_PATH = "/org/freedesktop/secrets"
@@ -101,8 +99,28 @@ def get_password(
     ``os.environ``, ``sys.platform``, ``sys.path``, ``sys.modules`` and
     ``sys.meta_path``.
     """
+    with open_reader(environ=environ, platform=platform, search_path=search_path, modules=modules,
+                     meta_path=meta_path) as reader:
+        return reader.get_password(service, username)
+
+
+def open_reader(
+    *,
+    environ: Mapping[str, str] | None = None,
+    platform: str | None = None,
+    search_path: Iterable[str] | None = None,
+    modules: Mapping[str, object] | None = None,
+    meta_path: Sequence[object] | None = None,
+) -> Reader:
+    """A :class:`Reader` for one :meth:`Reader.get_password`, its encrypted session already asked for.
+
+    For a caller that has work to do before it knows which entry to read (a
+    cache hit computes its key): the Secret Service agrees the session's key
+    (a Diffie-Hellman exchange, a few milliseconds) meanwhile. Raises
+    :class:`Fallback` as :func:`get_password` does; the arguments are its own.
+    """
     env = os.environ if environ is None else environ
-    try:
+    with _AnyFailureFallsBack():
         miss_is_final = ensure_secret_service(
             environ=env, platform=platform, search_path=search_path, modules=modules, meta_path=meta_path
         )
@@ -111,18 +129,24 @@ def get_password(
             # secretstorage refuses to start without it, so keyring's Secret
             # Service is not viable and keyring would pick something else.
             raise Fallback("DBUS_SESSION_BUS_ADDRESS is not set")
-        secret = _lookup(address, service, username)
-        if secret is None and not miss_is_final:
-            raise Fallback("not in the Secret Service; keyring's chainer would ask the next backend")
-        return secret
-    except Fallback:
-        raise
-    except Exception as exc:
+        return Reader(address, miss_is_final)
+    raise AssertionError("unreachable")  # for mypy: the block returns or raises
+
+
+class _AnyFailureFallsBack:
+    """Turns any error in its block into :class:`Fallback`; KeyboardInterrupt and the like pass."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: object) -> None:
+        if error is None or isinstance(error, Fallback) or not isinstance(error, Exception):
+            return
         # Documented contract: anything unexpected means "ask keyring". The
         # original error stays visible under --debug. No secret can be in it:
         # decoding, the only step that touches the secret, is handled apart.
-        _log().debug("lean Secret Service read failed; falling back to keyring", exc_info=True)
-        raise Fallback(f"lean Secret Service read failed: {type(exc).__name__}") from exc
+        _log().debug("lean Secret Service read failed; falling back to keyring", exc_info=error)
+        raise Fallback(f"lean Secret Service read failed: {type(error).__name__}") from error
 
 
 def ensure_secret_service(
@@ -301,8 +325,13 @@ def _scan_installation(search_path: Iterable[str], meta_path: Sequence[object]) 
     metadata, after costing tens of milliseconds to import. This is the same
     walk cut down to what decides the answer: one listdir per sys.path entry
     and one open per ``*.dist-info``/``*.egg-info`` directory, about 1 ms for
-    150 distributions. Caching the verdict would save little and could go
-    stale. It is conservative: a hit means "maybe", never "no".
+    100 distributions. Remembering the verdict between runs would save about
+    0.6 ms of that: checking it is still true takes a stat of every directory
+    listed, every distribution's directory and every entry_points.txt (an
+    in-place edit, as setuptools' egg_info makes, changes no directory's
+    times), and a change it missed would make this reader answer for a store
+    keyring no longer uses; so it scans every time. It is conservative: a hit
+    means "maybe", never "no".
 
     Raises Fallback when keyring or SecretStorage is absent, duplicated or of
     an unexpected version (keyring would behave differently or fail).
@@ -335,8 +364,9 @@ def _scan_installation(search_path: Iterable[str], meta_path: Sequence[object]) 
             # unreadable directory: cannot see what it holds.
             raise Fallback(f"cannot list sys.path entry {entry!r}: {type(exc).__name__}") from exc
         for name in names:
-            found.has_dbus = found.has_dbus or _is_module(name, "dbus")
-            found.has_gi = found.has_gi or _is_module(name, "gi")
+            if name.startswith(("dbus", "gi")):  # what _is_module can accept: most names skip two calls
+                found.has_dbus = found.has_dbus or _is_module(name, "dbus")
+                found.has_gi = found.has_gi or _is_module(name, "gi")
             lower = name.lower()
             if not lower.endswith((".dist-info", ".egg-info")):
                 continue
@@ -415,8 +445,8 @@ def _check_version(
 # --- the D-Bus exchange ---------------------------------------------------------------
 
 
-def _lookup(address: str, service: str, username: str) -> str | None:
-    """Do what SecretService.Keyring.get_password does, minus prompts.
+class Reader:
+    """What SecretService.Keyring.get_password does, minus prompts, over one connection.
 
     keyring: default collection (alias "default"); if locked, prompt to
     unlock; SearchItems with exactly {"username", "service"} (the
@@ -427,12 +457,161 @@ def _lookup(address: str, service: str, username: str) -> str | None:
     log it; the AES decryption is :mod:`assumer.store.aes` (importing
     ``cryptography`` would cost more than the rest of a cache hit's read). The
     Secret Service closes the session when this connection goes away.
-    """
-    from jeepney import DBusAddress, HeaderFields, MessageType, Properties, new_method_call
-    from jeepney.io.blocking import open_dbus_connection
 
-    def call(conn: DBusConnection, message: Message) -> tuple[Any, ...]:
-        reply = conn.send_and_get_reply(message, timeout=_CALL_TIMEOUT)
+    OpenSession, Locked and SearchItems do not depend on one another's answers
+    and none of them can prompt (the specification gives them no Prompt, and
+    gnome-keyring, KeePassXC and KWallet answer them without asking, a locked
+    collection's SearchItems included), so they go out without waiting:
+    OpenSession with the connection's authentication when the reader is made
+    (the service's half of the key agreement then overlaps the caller's own
+    work), Locked and SearchItems when the entry is asked for. Their replies are
+    then checked in keyring's order, so a locked collection or a missing item
+    gives the answer that waiting for each reply would (leaving a search or a
+    session unread). GetSecret, the only call that can prompt (KeePassXC
+    confirms reads) and the only one that returns the secret, is sent only once
+    all three have passed, and the shared key is derived while it is in flight.
+    """
+
+    def __init__(self, address: str, miss_is_final: bool) -> None:
+        from jeepney import DBusAddress, new_method_call
+
+        self._miss_is_final = miss_is_final
+        self._bus = _Bus(address)
+        try:
+            self._private = int.from_bytes(os.urandom(dh.EXPONENT_BITS // 8), "big")
+            public = dh.public_value(self._private).to_bytes(128, "big")
+            secrets = DBusAddress(_SERVICE_PATH, _BUS_NAME, _IFACE + "Service")
+            (self._session_call,) = self._bus.send(
+                new_method_call(secrets, "OpenSession", "sv", (_ALGORITHM, ("ay", public))))
+        except BaseException:
+            self._bus.close()
+            raise
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Hang up: the Secret Service closes the session."""
+        self._bus.close()
+
+    def get_password(self, service: str, username: str) -> str | None:
+        """As the module's :func:`get_password` (once per reader)."""
+        with _AnyFailureFallsBack():
+            secret = self._lookup(service, username)
+            if secret is None and not self._miss_is_final:
+                raise Fallback("not in the Secret Service; keyring's chainer would ask the next backend")
+            return secret
+        raise AssertionError("unreachable")  # for mypy: the block returns or raises
+
+    def _lookup(self, service: str, username: str) -> str | None:
+        from jeepney import DBusAddress, Properties, new_method_call
+
+        bus = self._bus
+        collection = DBusAddress(_DEFAULT_COLLECTION, _BUS_NAME, _IFACE + "Collection")
+        query = {"username": username, "service": service}
+        locked_call, search_call = bus.send(
+            Properties(collection).get("Locked"), new_method_call(collection, "SearchItems", "a{ss}", (query,))
+        )
+        ((_signature, locked),) = bus.reply(locked_call)
+        if locked is not False:
+            raise Fallback("the default collection is locked")
+        (paths,) = bus.reply(search_call)
+        if not paths:
+            return None
+        (_signature, server_public), session = bus.reply(self._session_call)
+        # Checked before the secret is asked for: it would be encrypted with a guessable key.
+        peer = _peer_public(bytes(server_public))
+        item = DBusAddress(paths[0], _BUS_NAME, _IFACE + "Item")
+        (secret_call,) = bus.send(new_method_call(item, "GetSecret", "o", (session,)))
+        key = _session_key(peer, self._private)
+        # A locked item answers GetSecret with IsLocked: a Fallback via reply().
+        ((_session, params, value, _content_type),) = bus.reply(secret_call)
+        self.close()
+        secret = _decrypt(key, bytes(params), bytes(value))
+        if secret is None:
+            # keyring would raise its own error. Raised outside any except block so
+            # that nothing chains or logs the UnicodeDecodeError, which quotes a
+            # byte of the secret.
+            raise Fallback("the stored secret is not UTF-8 (or did not decrypt)")
+        return secret
+
+
+class _Bus:
+    """A session bus connection on which calls go out at once and their replies are collected later.
+
+    jeepney's blocking ``DBusConnection`` waits for the authentication, for the
+    bus's answer to Hello and for the reply to each call before anything else
+    goes out: six round trips for this exchange. This is the same client on
+    jeepney's own address parsing, authentication line and message
+    (de)serialisation, without the waits: the authentication is pipelined as
+    sd-bus does it (``AUTH EXTERNAL`` and ``BEGIN`` in the first write, Hello
+    and the first calls right behind; dbus-daemon and dbus-broker accept it),
+    and replies are matched to calls by their ``reply_serial``, as
+    ``send_and_get_reply`` does. Other messages (the bus's NameAcquired signal,
+    the reply to Hello) are dropped, as DBusConnection drops them when no
+    filter is set. A bus that refuses EXTERNAL answers REJECTED: a Fallback,
+    as jeepney would raise.
+    """
+
+    def __init__(self, address: str) -> None:
+        import socket
+
+        from jeepney import Parser
+        from jeepney.auth import BEGIN, make_auth_external
+        from jeepney.bus import get_bus
+        from jeepney.bus_messages import message_bus
+
+        self._sock = socket.socket(socket.AF_UNIX)
+        try:
+            self._sock.settimeout(_AUTH_TIMEOUT)
+            self._sock.connect(get_bus(address))
+        except BaseException:
+            self._sock.close()
+            raise
+        # Until the server's authentication line has arrived: when it must have.
+        self._auth_deadline: float | None = time.monotonic() + _AUTH_TIMEOUT
+        self._auth_line = b""
+        self._parser = Parser()
+        self._replies: dict[int, Message] = {}
+        self._serial = 0
+        # Sent with the first calls.
+        self._preamble = b"\0" + make_auth_external() + BEGIN + self._serialise(message_bus.Hello())
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def _serialise(self, message: Message) -> bytes:
+        self._serial += 1
+        data: bytes = message.serialise(serial=self._serial)
+        return data
+
+    def send(self, *messages: Message) -> list[int]:
+        """Send ``messages`` in one write; their serials, for :meth:`reply`."""
+        data = self._preamble + b"".join([self._serialise(message) for message in messages])
+        self._preamble = b""
+        self._sock.sendall(data)
+        return list(range(self._serial - len(messages) + 1, self._serial + 1))
+
+    def reply(self, serial: int) -> tuple[Any, ...]:
+        """The body of the reply to call ``serial``; Fallback on an error reply.
+
+        Waits up to _CALL_TIMEOUT from now, as long as a call made now would wait.
+        """
+        from jeepney import HeaderFields, MessageType
+
+        deadline = time.monotonic() + _CALL_TIMEOUT
+        while serial not in self._replies:
+            message = self._parser.get_next_message()
+            if message is None:
+                self._receive(deadline)
+                continue
+            reply_to = message.header.fields.get(HeaderFields.reply_serial)
+            if reply_to is not None:
+                self._replies[reply_to] = message
+        reply = self._replies.pop(serial)
         if reply.header.message_type == MessageType.error:
             # e.g. ServiceUnknown, UnknownObject (no default collection:
             # keyring would create one), Secret.Error.IsLocked.
@@ -440,42 +619,44 @@ def _lookup(address: str, service: str, username: str) -> str | None:
         body: tuple[Any, ...] = reply.body  # its shape is the reply's D-Bus signature
         return body
 
-    collection = DBusAddress(_DEFAULT_COLLECTION, _BUS_NAME, _IFACE + "Collection")
-    with open_dbus_connection(address) as conn:
-        ((_signature, locked),) = call(conn, Properties(collection).get("Locked"))
-        if locked is not False:
-            raise Fallback("the default collection is locked")
-        query = {"username": username, "service": service}
-        (paths,) = call(conn, new_method_call(collection, "SearchItems", "a{ss}", (query,)))
-        if not paths:
-            return None
-        secrets = DBusAddress(_SERVICE_PATH, _BUS_NAME, _IFACE + "Service")
-        private = int.from_bytes(os.urandom(_DH_EXPONENT_BYTES), "big")
-        public = pow(2, private, _DH_PRIME).to_bytes(128, "big")
-        (_signature, server_public), session = call(
-            conn, new_method_call(secrets, "OpenSession", "sv", (_ALGORITHM, ("ay", public)))
-        )
-        key = _session_key(bytes(server_public), private)
-        item = DBusAddress(paths[0], _BUS_NAME, _IFACE + "Item")
-        # A locked item answers GetSecret with IsLocked: a Fallback via call().
-        ((_session, params, value, _content_type),) = call(
-            conn, new_method_call(item, "GetSecret", "o", (session,))
-        )
-    secret = _decrypt(key, bytes(params), bytes(value))
-    if secret is None:
-        # keyring would raise its own error. Raised outside the except block so
-        # that nothing chains or logs the UnicodeDecodeError, which quotes a
-        # byte of the secret.
-        raise Fallback("the stored secret is not UTF-8 (or did not decrypt)")
-    return secret
+    def _receive(self, deadline: float) -> None:
+        """Read what has arrived, waiting until ``deadline`` (and the authentication's own) at most."""
+        if self._auth_deadline is not None:
+            deadline = min(deadline, self._auth_deadline)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("no reply from the session bus in time")
+        self._sock.settimeout(remaining)
+        data = self._sock.recv(65536)
+        if not data:
+            raise ConnectionResetError("the session bus closed the connection")
+        if self._auth_deadline is None:
+            self._parser.add_data(data)
+            return
+        # The server's one line of the authentication, then the messages.
+        line, end, rest = (self._auth_line + data).partition(b"\r\n")
+        if not end:
+            if len(line) > 8192:  # jeepney's limit for a line
+                raise Fallback("the session bus sent no authentication reply")
+            self._auth_line = line
+            return
+        if not line.startswith(b"OK "):
+            raise Fallback(f"the session bus refused authentication: {line[:100]!r}")
+        self._auth_deadline = None
+        self._parser.add_data(rest)
 
 
-def _session_key(server_public: bytes, private: int) -> bytes:
-    """The AES-128 key of the session: HKDF-SHA256 (no salt, no info) of the Diffie-Hellman secret."""
+def _peer_public(server_public: bytes) -> int:
+    """The Secret Service's Diffie-Hellman public value; Fallback if it would make the key guessable."""
     peer = int.from_bytes(server_public, "big")
-    if not 1 < peer < _DH_PRIME - 1:  # 0, 1 and p-1 would make the shared secret guessable
+    if not 1 < peer < dh.PRIME - 1:  # 0, 1 and p-1 would make the shared secret guessable
         raise Fallback("the Secret Service sent an unusable public key")
-    shared = pow(peer, private, _DH_PRIME).to_bytes(128, "big")
+    return peer
+
+
+def _session_key(peer: int, private: int) -> bytes:
+    """The AES-128 key of the session: HKDF-SHA256 (no salt, no info) of the Diffie-Hellman secret."""
+    shared = dh.shared_secret(peer, private).to_bytes(128, "big")
     return hmac_sha256(hmac_sha256(b"\0" * 32, shared), b"\x01")[:16]
 
 
