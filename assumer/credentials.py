@@ -131,8 +131,10 @@ class Credentials(Record):
         """Inverse of :meth:`to_json`; raises ValueError on anything malformed."""
         try:
             data = fastjson.loads(text)
-        except ValueError as exc:  # json.JSONDecodeError
-            raise ValueError(f"not JSON: {getattr(exc, 'msg', exc)}") from None
+        except ValueError as exc:
+            if not hasattr(exc, "msg"):  # not a JSONDecodeError (e.g. an int too long): as json raised it
+                raise
+            raise ValueError(f"not JSON: {exc.msg}") from None
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         return cls.from_mapping(data)

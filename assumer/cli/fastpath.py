@@ -47,7 +47,7 @@ def parse(argv: list[str]) -> tuple[str, str, str | None] | None:
     if len(positional) != 1:
         return None
     if shell is not None:
-        from assumer.cli.render import SHELLS  # here: the reader is opened before render is imported
+        from assumer.cli.render import SHELLS  # here: without --shell, render is imported after the reader opens
 
         if shell not in SHELLS:
             return None

@@ -3,8 +3,8 @@
 ``keyring.get_password`` costs about 0.35 s of start-up here: backend detection
 imports every backend, scans every installed distribution's entry points and
 pulls in ``urllib.request`` through ``jaraco.context``. The lookup itself is a
-few D-Bus round trips. :func:`get_password` makes those round trips over
-``jeepney`` (already installed: secretstorage, and so keyring, depends on it)
+few D-Bus calls. :func:`get_password` makes those calls with ``jeepney``'s
+message code (already installed: secretstorage, and so keyring, depends on it)
 and answers only when it is certain that keyring would have read the same item
 from the same place: the default collection of the Secret Service, found by
 the attributes keyring's SecretService backend searches with. In every other
@@ -571,8 +571,11 @@ class _Bus:
         except BaseException:
             self._sock.close()
             raise
-        # Until the server's authentication line has arrived: when it must have.
-        self._auth_deadline: float | None = time.monotonic() + _AUTH_TIMEOUT
+        self._authenticated = False
+        # When the server's authentication line must have arrived: _AUTH_TIMEOUT after the
+        # first wait for it, not after connecting (the caller may have worked in between,
+        # while the answer was already waiting on the socket).
+        self._auth_deadline: float | None = None
         self._auth_line = b""
         self._parser = Parser()
         self._replies: dict[int, Message] = {}
@@ -621,7 +624,9 @@ class _Bus:
 
     def _receive(self, deadline: float) -> None:
         """Read what has arrived, waiting until ``deadline`` (and the authentication's own) at most."""
-        if self._auth_deadline is not None:
+        if not self._authenticated:
+            if self._auth_deadline is None:
+                self._auth_deadline = time.monotonic() + _AUTH_TIMEOUT
             deadline = min(deadline, self._auth_deadline)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -630,7 +635,7 @@ class _Bus:
         data = self._sock.recv(65536)
         if not data:
             raise ConnectionResetError("the session bus closed the connection")
-        if self._auth_deadline is None:
+        if self._authenticated:
             self._parser.add_data(data)
             return
         # The server's one line of the authentication, then the messages.
@@ -642,7 +647,7 @@ class _Bus:
             return
         if not line.startswith(b"OK "):
             raise Fallback(f"the session bus refused authentication: {line[:100]!r}")
-        self._auth_deadline = None
+        self._authenticated = True
         self._parser.add_data(rest)
 
 

@@ -3,9 +3,11 @@
     python tests/bench/jeepney_read.py SERVICE USERNAME plain|encrypted
 
 Start the interpreter, open the session bus, ask the default collection whether it is
-locked, SearchItems, OpenSession, GetSecret, print the secret: the same four round
-trips as ``assumer/store/secretservice.py`` and nothing else (no keyring, no
-configuration, no cache key, no rendering). ``compare.py`` and ``keyring_read.py`` time
+locked, SearchItems, OpenSession, GetSecret, print the secret: the four calls
+``assumer/store/secretservice.py`` makes, each waiting for its reply as jeepney's
+blocking connection does (assumer's reader sends them without waiting where the
+answers allow, and asks for the session before it computes the cache key), and
+nothing else (no keyring, no configuration, no cache key, no rendering). ``compare.py`` and ``keyring_read.py`` time
 it as two baseline rows:
 
 * ``plain``: the session of the Secret Service specification's ``plain`` algorithm,

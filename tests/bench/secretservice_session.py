@@ -1,8 +1,9 @@
 """The lean Secret Service read with a ``plain`` session, or an encrypted one as SecretStorage does it.
 
 ``keyring_read.py`` runs :func:`read` as two of its rows, which differ only in the
-session: the same jeepney round trips as ``assumer/store/secretservice.py``'s
-``_lookup`` (Locked, SearchItems, OpenSession, GetSecret), then for ``dh`` the key
+session: the calls ``assumer/store/secretservice.py``'s ``Reader`` makes (Locked,
+SearchItems, OpenSession, GetSecret), one after another on jeepney's blocking
+connection (the reader itself pipelines them), then for ``dh`` the key
 agreement and decryption of keyring's SecretStorage (``secretstorage/dhcrypto.py``):
 a 1024-bit private exponent and AES from ``cryptography``; ``dh-python`` does what the
 reader does (a 256-bit exponent, AES in Python: ``assumer/store/aes.py``). They show

@@ -16,6 +16,7 @@ import hmac
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,11 @@ def bus(tmp_path: Path) -> Iterator[FakeBus]:
 
 
 def lookup(fake: FakeBus) -> str | None:
-    with secretservice.Reader(fake.address, miss_is_final=True) as reader:
+    return lookup_at(fake.address)
+
+
+def lookup_at(address: str) -> str | None:
+    with secretservice.Reader(address, miss_is_final=True) as reader:
         return reader._lookup("assumer", "key")
 
 
@@ -271,3 +276,26 @@ def test_a_bus_that_closes_the_connection_is_an_error(bus: FakeBus) -> None:
     bus.answers["Get"] = lambda msg: HANG_UP
     with pytest.raises(ConnectionError):  # reset while reading, or a broken pipe while writing
         lookup(bus)
+
+
+def test_work_between_opening_and_reading_does_not_count_against_the_authentication(
+    bus: FakeBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache hit opens the reader, then computes its key: the bus's answers wait on the socket meanwhile."""
+    monkeypatch.setattr(secretservice, "_AUTH_TIMEOUT", 0.1)
+    with secretservice.Reader(bus.address, miss_is_final=True) as reader:
+        time.sleep(0.3)  # longer than the authentication may take, shorter than a call's timeout
+        assert reader.get_password("assumer", "key") == SECRET
+
+
+def test_a_bus_that_never_authenticates_times_out_after_the_authentication_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(secretservice, "_AUTH_TIMEOUT", 0.2)
+    with socket.socket(socket.AF_UNIX) as silent:  # listens, never answers (the backlog accepts the client)
+        silent.bind(str(tmp_path / "bus"))
+        silent.listen(1)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            lookup_at(f"unix:path={tmp_path / 'bus'}")
+        assert time.monotonic() - started < 5  # the authentication's limit, not a call's 30 s
