@@ -47,7 +47,7 @@ ROWS = {
 # (tests/bench/secretservice_session.py): the same code but for the session.
 _SESSION_READ = os.path.join(os.path.dirname(os.path.abspath(__file__)), "secretservice_session.py")
 for _mode, _label in (("plain", "plain session"), ("dh", "encrypted session, AES by cryptography"),
-                      ("dh-python", "encrypted session, AES in Python (what the reader does)")):
+                      ("dh-python", "encrypted session, AES in Python (the reader's session, calls one at a time)")):
     ROWS[f"lean read, {_label}"] = (
         f"import runpy; assert runpy.run_path({_SESSION_READ!r})['read']({SERVICE!r}, {USERNAME!r}, {_mode!r})"
     )
