@@ -130,7 +130,6 @@ def open_reader(
             # Service is not viable and keyring would pick something else.
             raise Fallback("DBUS_SESSION_BUS_ADDRESS is not set")
         return Reader(address, miss_is_final)
-    raise AssertionError("unreachable")  # for mypy: the block returns or raises
 
 
 class _AnyFailureFallsBack:
@@ -504,7 +503,6 @@ class Reader:
             if secret is None and not self._miss_is_final:
                 raise Fallback("not in the Secret Service; keyring's chainer would ask the next backend")
             return secret
-        raise AssertionError("unreachable")  # for mypy: the block returns or raises
 
     def _lookup(self, service: str, username: str) -> str | None:
         from jeepney import DBusAddress, Properties, new_method_call
