@@ -1,11 +1,12 @@
 """Immutable records with named fields, defined without ``compile()``.
 
 ``typing.NamedTuple`` and ``dataclasses`` build each class's ``__new__``/``__init__``
-from source text with ``eval``/``exec``; the first such call in a process
-initialises CPython's compiler (about 1 ms here) and each class costs about 0.1 ms
-more. The records a cache hit builds (the credentials, the chain's links, the
-config values) are subclasses of :class:`Record` instead: the class statement
-declares the fields as annotations, with defaults as plain class attributes, and
+from source text with ``eval``/``exec``: each class costs a ``compile()``, about
+0.1 ms on a cache hit (more for the first one, when nothing earlier in the process,
+such as ``functools``' own namedtuple, has started the compiler). The records a
+cache hit builds (the credentials, the chain's links, the config values) are
+subclasses of :class:`Record` instead: the class statement declares the fields as
+annotations, with defaults as plain class attributes, and
 :meth:`Record.__init_subclass__` records them once, with no code generated.
 
 A record is immutable (its values are a tuple in a slot, each field a read-only
@@ -26,8 +27,6 @@ else:
         return lambda cls: cls
 
 __all__ = ["Record"]
-
-_MISSING = object()
 
 
 class _NoInstanceDict(type):

@@ -100,9 +100,8 @@ def _run_with_server(argv: list[str], found: Session, options: SessionOptions, *
     """``exec --server``: the child asks a local endpoint for credentials, renewed while it runs."""
     from assumer.cli import credserver, process
     from assumer.core.session import get_session
-    from assumer.credentials import Credentials
+    from assumer.credentials import Credentials, min_ttl
     from assumer.errors import AuthError
-    from assumer.store.cache import min_ttl
 
     environ = dict(os.environ)
     hidden = check_server_chain(environ)

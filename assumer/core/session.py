@@ -27,11 +27,11 @@ from assumer.core.profiles import CHAINED_MAX_DURATION, DEFAULT_DURATION, AwsCon
 
 # The hit path's half, kept importable from here for the commands:
 from assumer.core.target import SessionOptions as SessionOptions, resolve as resolve
-from assumer.credentials import Credentials, utcnow
+from assumer.credentials import Credentials, min_ttl, utcnow
 from assumer.records import Record
 from assumer.store import locking
 from assumer.store.backends import KEYS_SERVICE, SESSION_SERVICE, KeyringStore, NullStore, Store
-from assumer.store.cache import Index, SessionCache, min_ttl
+from assumer.store.cache import Index, SessionCache
 
 # A source session handed to AssumeRole only has to outlive that one call.
 SOURCE_MARGIN = 60

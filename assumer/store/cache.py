@@ -14,12 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from assumer import ui
-from assumer.credentials import (
-    DEFAULT_MIN_TTL,
-    Credentials,
-    format_timestamp,
-    min_ttl as min_ttl,  # its home before the cache-hit diet
-)
+from assumer.credentials import DEFAULT_MIN_TTL, Credentials, format_timestamp
 from assumer.errors import AssumerError, KeyringError
 from assumer.store import locking
 from assumer.store.backends import KEYRING_FIX, NullStore, Store
