@@ -62,7 +62,6 @@ _ALGORITHM = "dh-ietf1024-sha256-aes128-cbc-pkcs7"
 
 _BUS_NAME = "org.freedesktop.secrets"
 _SERVICE_PATH = "/org/freedesktop/secrets"
-_DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
 _IFACE = "org.freedesktop.Secret."
 
 # The modules that define keyring's built-in backends. Any other class in
@@ -457,18 +456,35 @@ class Reader:
     ``cryptography`` would cost more than the rest of a cache hit's read). The
     Secret Service closes the session when this connection goes away.
 
-    OpenSession, Locked and SearchItems do not depend on one another's answers
-    and none of them can prompt (the specification gives them no Prompt, and
-    gnome-keyring, KeePassXC and KWallet answer them without asking, a locked
-    collection's SearchItems included), so they go out without waiting:
-    OpenSession with the connection's authentication when the reader is made
-    (the service's half of the key agreement then overlaps the caller's own
-    work), Locked and SearchItems when the entry is asked for. Their replies are
-    then checked in keyring's order, so a locked collection or a missing item
-    gives the answer that waiting for each reply would (leaving a search or a
-    session unread). GetSecret, the only call that can prompt (KeePassXC
-    confirms reads) and the only one that returns the secret, is sent only once
-    all three have passed, and the shared key is derived while it is in flight.
+    The calls go out with as little waiting as gnome-keyring allows (each wait
+    is a round trip, and its key agreement takes a few milliseconds):
+
+    - ReadAlias("default") first, with the connection's authentication, and
+      its answer waited for. Two things hang on that wait. gnome-keyring (42
+      at least) registers a new caller in an idle callback that can run after
+      the caller's first calls have been handled; an OpenSession handled that
+      early makes the daemon abort (``g_variant_new: expected GVariant of type
+      'v'``), taking every secret of the login session offline. So OpenSession
+      is never among the first calls: it goes out once the service has answered.
+      (A ReadAlias handled that early answers "/", so "/" is asked again once.)
+      And the collection is then addressed by its own path: gnome-keyring
+      rewrites ``/aliases/default`` on its bus thread from a table its main
+      thread replaces whenever a caller arrives, and under load a call sent there
+      reaches no object (UnknownMethod) or a garbled one.
+    - OpenSession next, without waiting: the service's half of the key
+      agreement overlaps the caller's own work.
+    - Locked and SearchItems when the entry is asked for. Neither can prompt
+      (the specification gives them no Prompt, and gnome-keyring, KeePassXC
+      and KWallet answer them without asking, a locked collection's
+      SearchItems included), and their replies are checked in keyring's
+      order, so a locked collection or a missing item gives the answer that
+      waiting for each reply would.
+    - GetSecret, the only call that can prompt (KeePassXC confirms reads) and
+      the only one that returns the secret, once all of these have passed;
+      the shared key is derived while it is in flight.
+
+    The reader hangs up only once every call it sent has been answered (see
+    :meth:`_Bus.close`), as a client that waits for each reply does.
     """
 
     def __init__(self, address: str, miss_is_final: bool) -> None:
@@ -477,9 +493,17 @@ class Reader:
         self._miss_is_final = miss_is_final
         self._bus = _Bus(address)
         try:
+            secrets = DBusAddress(_SERVICE_PATH, _BUS_NAME, _IFACE + "Service")
+            read_alias = new_method_call(secrets, "ReadAlias", "s", ("default",))
+            (alias_call,) = self._bus.send(read_alias)
+            # Made while the service answers.
             self._private = int.from_bytes(os.urandom(dh.EXPONENT_BITS // 8), "big")
             public = dh.public_value(self._private).to_bytes(128, "big")
-            secrets = DBusAddress(_SERVICE_PATH, _BUS_NAME, _IFACE + "Service")
+            (self._collection_path,) = self._bus.reply(alias_call)
+            if self._collection_path == "/":  # perhaps asked before gnome-keyring knew this caller
+                (self._collection_path,) = self._bus.reply(*self._bus.send(read_alias))
+            if self._collection_path == "/":
+                raise Fallback("there is no default collection (keyring would create one)")
             (self._session_call,) = self._bus.send(
                 new_method_call(secrets, "OpenSession", "sv", (_ALGORITHM, ("ay", public))))
         except BaseException:
@@ -508,7 +532,7 @@ class Reader:
         from jeepney import DBusAddress, Properties, new_method_call
 
         bus = self._bus
-        collection = DBusAddress(_DEFAULT_COLLECTION, _BUS_NAME, _IFACE + "Collection")
+        collection = DBusAddress(self._collection_path, _BUS_NAME, _IFACE + "Collection")
         query = {"username": username, "service": service}
         locked_call, search_call = bus.send(
             Properties(collection).get("Locked"), new_method_call(collection, "SearchItems", "a{ss}", (query,))
@@ -577,12 +601,33 @@ class _Bus:
         self._auth_line = b""
         self._parser = Parser()
         self._replies: dict[int, Message] = {}
+        self._unanswered: set[int] = set()  # calls sent whose replies have not arrived
+        self._failed = False  # the connection broke or timed out: nothing more will arrive
         self._serial = 0
         # Sent with the first calls.
         self._preamble = b"\0" + make_auth_external() + BEGIN + self._serialise(message_bus.Hello())
 
     def close(self) -> None:
-        self._sock.close()
+        """Hang up once every call sent has been answered (or the wait is over).
+
+        gnome-keyring forgets a caller when it leaves the bus, and a call it
+        handles for a caller it does not know finds no client record; for
+        OpenSession that aborts the daemon (see :class:`Reader`). So a reader
+        that needs no more answers (a miss, a locked collection, a caller that
+        declined) still waits for them, as a client that waits for each reply
+        would have, up to _CALL_TIMEOUT from now. A connection that already
+        failed is left at once. A miss pays for the key agreement it did not
+        use (a few milliseconds, on a path that goes on to keyring anyway).
+        """
+        try:
+            if self._unanswered and not self._failed:
+                deadline = time.monotonic() + _CALL_TIMEOUT
+                while self._unanswered:
+                    self._next_reply(deadline)
+        except Exception:  # noqa: BLE001 - hanging up is all that is left to do
+            self._failed = True
+        finally:
+            self._sock.close()
 
     def _serialise(self, message: Message) -> bytes:
         self._serial += 1
@@ -594,7 +639,9 @@ class _Bus:
         data = self._preamble + b"".join([self._serialise(message) for message in messages])
         self._preamble = b""
         self._sock.sendall(data)
-        return list(range(self._serial - len(messages) + 1, self._serial + 1))
+        serials = list(range(self._serial - len(messages) + 1, self._serial + 1))
+        self._unanswered.update(serials)
+        return serials
 
     def reply(self, serial: int) -> tuple[Any, ...]:
         """The body of the reply to call ``serial``; Fallback on an error reply.
@@ -605,13 +652,7 @@ class _Bus:
 
         deadline = time.monotonic() + _CALL_TIMEOUT
         while serial not in self._replies:
-            message = self._parser.get_next_message()
-            if message is None:
-                self._receive(deadline)
-                continue
-            reply_to = message.header.fields.get(HeaderFields.reply_serial)
-            if reply_to is not None:
-                self._replies[reply_to] = message
+            self._next_reply(deadline)
         reply = self._replies.pop(serial)
         if reply.header.message_type == MessageType.error:
             # e.g. ServiceUnknown, UnknownObject (no default collection:
@@ -619,6 +660,23 @@ class _Bus:
             raise Fallback(f"D-Bus error {reply.header.fields.get(HeaderFields.error_name)}")
         body: tuple[Any, ...] = reply.body  # its shape is the reply's D-Bus signature
         return body
+
+    def _next_reply(self, deadline: float) -> None:
+        """Take the next message off the connection, keeping it if it is a reply; waits until ``deadline``."""
+        from jeepney import HeaderFields
+
+        message = self._parser.get_next_message()
+        if message is None:
+            try:
+                self._receive(deadline)
+            except BaseException:
+                self._failed = True
+                raise
+            return
+        reply_to = message.header.fields.get(HeaderFields.reply_serial)
+        if reply_to is not None:
+            self._replies[reply_to] = message
+            self._unanswered.discard(reply_to)
 
     def _receive(self, deadline: float) -> None:
         """Read what has arrived, waiting until ``deadline`` (and the authentication's own) at most."""

@@ -1,16 +1,19 @@
 """The lean reader's D-Bus exchange, against a fake session bus in this process.
 
 The fake (a thread on a Unix socket) is a message bus and a Secret Service in one:
-it answers the authentication, Hello and the four calls with jeepney's own
+it answers the authentication, Hello and the five calls with jeepney's own
 messages, encrypts the secret with ``cryptography`` for the session the reader
-opens, and records what it was sent. That shows what the real bus cannot: the
-order calls go out in, that GetSecret is never sent when a check fails, replies
-taken out of order, a refused authentication and a bus that does not answer. The
-exchange with the real gnome-keyring is tests/integration/test_secretservice_real.py.
+opens, and records what it was sent and when. That shows what the real bus
+cannot: the order calls go out in, which of them wait for an answer, that
+GetSecret is never sent when a check fails, replies taken out of order, a
+refused authentication, a bus that does not answer and a reader that hangs up
+with answers still to come. The exchange with the real gnome-keyring is
+tests/integration/test_secretservice_real.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -30,7 +33,8 @@ from jeepney.bus_messages import message_bus
 from assumer.store import dh, secretservice
 from assumer.store.secretservice import Fallback
 
-ITEM = "/org/freedesktop/secrets/collection/login/1"
+COLLECTION = "/org/freedesktop/secrets/collection/login"
+ITEM = COLLECTION + "/1"
 SESSION = "/org/freedesktop/secrets/session/s1"
 SECRET = "päss—ワード"
 
@@ -47,7 +51,13 @@ class FakeBus:
         self.auth_reply = auth_reply
         self.auth = b""  # what the client sent before its messages
         self.calls: list[str] = []  # members, in the order they arrived
+        self.paths: dict[str, list[str]] = {}  # member: the object paths it was called on
+        self.arrived: dict[str, float] = {}  # member: when the read that completed it returned
+        self.answered: dict[str, float] = {}  # member: when its reply was sent
+        self.hung_up = 0.0  # when the client's end-of-file was read
+        self.delay: dict[str, float] = {}  # member: seconds its reply is sent late, from a timer
         self.answers: dict[str, Callable[[Message], Answer]] = {
+            "ReadAlias": lambda msg: ("o", (COLLECTION if msg.body == ("default",) else "/",)),
             "Get": lambda msg: ("v", (("b", False),)),
             "SearchItems": lambda msg: ("ao", ([ITEM],)),
             "OpenSession": self.open_session,
@@ -62,6 +72,7 @@ class FakeBus:
         self._listener.listen(1)
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._serial = 0
+        self._timers: list[threading.Timer] = []
 
     def __enter__(self) -> FakeBus:
         self._thread.start()
@@ -70,6 +81,8 @@ class FakeBus:
     def __exit__(self, *exc_info: object) -> None:
         self._listener.close()
         self._thread.join(timeout=5)
+        for timer in self._timers:
+            timer.join(timeout=5)
 
     def seen(self) -> list[str]:
         """The members called, once the client has hung up and everything it sent is read."""
@@ -117,6 +130,7 @@ class FakeBus:
         while b"BEGIN\r\n" not in received:
             data = conn.recv(4096)
             if not data:
+                self.hung_up = time.monotonic()
                 return
             received += data
             if b"\r\n" in received and self.auth_reply:
@@ -126,12 +140,16 @@ class FakeBus:
         self.auth += b"BEGIN\r\n"
         parser = Parser()
         parser.add_data(rest)
+        arrived = time.monotonic()
         while True:
             for msg in iter(parser.get_next_message, None):
+                self.arrived[msg.header.fields[HeaderFields.member]] = arrived
                 if not self._answer(conn, msg):
                     return
             data = conn.recv(4096)
+            arrived = time.monotonic()
             if not data:
+                self.hung_up = arrived
                 return
             parser.add_data(data)
 
@@ -139,6 +157,7 @@ class FakeBus:
         """Answer ``msg``; False to hang up."""
         member = msg.header.fields[HeaderFields.member]
         self.calls.append(member)
+        self.paths.setdefault(member, []).append(msg.header.fields[HeaderFields.path])
         if member == "Hello":
             self._send(conn, new_method_return(msg, "s", (":1.42",)))
             self._send(conn, new_signal(message_bus, "NameAcquired", "s", (":1.42",)))
@@ -149,15 +168,28 @@ class FakeBus:
         if answer == NO_REPLY:
             return True
         if isinstance(answer, str):
-            self._send(conn, new_error(msg, answer, "s", ("refused",)))
+            reply = new_error(msg, answer, "s", ("refused",))
         else:
-            self._send(conn, new_method_return(msg, *answer))
+            reply = new_method_return(msg, *answer)
+        if member in self.delay:
+            self._serial += 1
+            timer = threading.Timer(self.delay[member], self._send_late, (conn, member, reply.serialise(self._serial)))
+            self._timers.append(timer)
+            timer.start()
+            return True
+        self._send(conn, reply)
+        self.answered[member] = time.monotonic()
         self.hold.discard(member)
         if self.held and not self.hold:
             for data in reversed(self.held):
                 conn.sendall(data)
             self.held.clear()
         return True
+
+    def _send_late(self, conn: socket.socket, member: str, data: bytes) -> None:
+        self.answered[member] = time.monotonic()
+        with contextlib.suppress(OSError):  # the client may have gone: what the test looks at
+            conn.sendall(data)
 
 
 @pytest.fixture
@@ -177,13 +209,67 @@ def lookup_at(address: str) -> str | None:
 
 def test_reads_the_secret_with_auth_hello_and_calls_pipelined(bus: FakeBus) -> None:
     assert lookup(bus) == SECRET
-    assert bus.seen() == ["Hello", "OpenSession", "Get", "SearchItems", "GetSecret"]
+    assert bus.seen() == ["Hello", "ReadAlias", "OpenSession", "Get", "SearchItems", "GetSecret"]
     # sd-bus's pipelined authentication: EXTERNAL with our uid, then BEGIN without waiting for OK.
     assert bus.auth == b"\0AUTH EXTERNAL " + str(os.geteuid()).encode().hex().encode() + b"\r\nBEGIN\r\n"
 
 
+def test_the_session_is_opened_only_after_the_service_has_answered(bus: FakeBus) -> None:
+    """gnome-keyring aborts on an OpenSession it handles before it has registered the caller.
+
+    Its first answer shows that it has; so OpenSession leaves after it, not with it.
+    """
+    bus.delay["ReadAlias"] = 0.2
+    assert lookup(bus) == SECRET
+    assert bus.arrived["OpenSession"] > bus.answered["ReadAlias"]
+
+
+def test_the_collection_is_addressed_by_its_own_path_not_the_alias(bus: FakeBus) -> None:
+    """gnome-keyring rewrites /aliases/default on a thread that races its main loop: never sent there."""
+    assert lookup(bus) == SECRET
+    assert bus.paths["ReadAlias"] == ["/org/freedesktop/secrets"]
+    assert bus.paths["Get"] == bus.paths["SearchItems"] == [COLLECTION]
+    assert not [path for paths in bus.paths.values() for path in paths if "/aliases/" in path]
+
+
+def test_a_first_answer_of_no_collection_is_asked_again(bus: FakeBus) -> None:
+    """What gnome-keyring answers a ReadAlias handled before it registered the caller."""
+    answers = iter(["/", COLLECTION])
+    bus.answers["ReadAlias"] = lambda msg: ("o", (next(answers),))
+    assert lookup(bus) == SECRET
+    assert bus.seen().count("ReadAlias") == 2
+
+
+def test_no_default_collection_falls_back_before_any_session_is_opened(bus: FakeBus) -> None:
+    bus.answers["ReadAlias"] = lambda msg: ("o", ("/",))
+    with pytest.raises(Fallback, match="no default collection"):
+        lookup(bus)
+    assert bus.seen() == ["Hello", "ReadAlias", "ReadAlias"]
+
+
+@pytest.mark.parametrize("outcome", ["no item", "locked", "unused"])
+def test_the_reader_hangs_up_only_once_every_call_is_answered(bus: FakeBus, outcome: str) -> None:
+    """A miss, a locked collection and a caller that declined leave the session's answer in flight."""
+    bus.delay["OpenSession"] = 0.3
+    if outcome == "no item":
+        bus.answers["SearchItems"] = lambda msg: ("ao", ([],))
+        assert lookup(bus) is None
+    elif outcome == "locked":
+        bus.answers["Get"] = lambda msg: ("v", (("b", True),))
+        with pytest.raises(Fallback, match="locked"):
+            lookup(bus)
+    else:
+        secretservice.Reader(bus.address, miss_is_final=True).close()
+    bus.seen()
+    assert bus.hung_up > bus.answered["OpenSession"]
+
+
 def test_replies_in_another_order_are_matched_by_serial(bus: FakeBus) -> None:
-    bus.hold = {"Get", "SearchItems", "OpenSession"}  # then sent newest first
+    def open_session(msg: Message) -> Answer:
+        bus.hold = {"OpenSession", "Get", "SearchItems"}  # their replies then go out newest first
+        return bus.open_session(msg)
+
+    bus.answers["OpenSession"] = open_session
     assert lookup(bus) == SECRET
 
 
@@ -225,7 +311,7 @@ def test_the_search_is_for_service_and_username_only(bus: FakeBus) -> None:
     assert queries == [({"username": "key", "service": "assumer"},)]
 
 
-@pytest.mark.parametrize("failing", ["Get", "SearchItems", "OpenSession", "GetSecret"])
+@pytest.mark.parametrize("failing", ["ReadAlias", "Get", "SearchItems", "OpenSession", "GetSecret"])
 def test_an_error_reply_falls_back_with_its_name(bus: FakeBus, failing: str) -> None:
     bus.answers[failing] = lambda msg: "org.freedesktop.Secret.Error.IsLocked"
     with pytest.raises(Fallback, match="IsLocked"):
@@ -266,10 +352,13 @@ def test_a_refused_authentication_falls_back(tmp_path: Path) -> None:
 
 
 def test_a_bus_that_does_not_answer_times_out(bus: FakeBus, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(secretservice, "_CALL_TIMEOUT", 0.2)
+    monkeypatch.setattr(secretservice, "_CALL_TIMEOUT", 1.0)
     bus.answers["Get"] = lambda msg: NO_REPLY
+    started = time.monotonic()
     with pytest.raises(TimeoutError):
         lookup(bus)
+    # Once: hanging up does not wait out the limit a second time for the answer that never came.
+    assert time.monotonic() - started < 1.9
 
 
 def test_a_bus_that_closes_the_connection_is_an_error(bus: FakeBus) -> None:
