@@ -3,9 +3,10 @@
 #
 # Installs what the suite needs (Debian packages when missing, the venv in .venv),
 # runs ruff and mypy, then runs pytest inside a private dbus session with an unlocked
-# gnome-keyring, so the cache is tested against a real Secret Service. HOME is a
-# throw-away directory for the whole run. Exits with pytest's status, or 1 when ruff or
-# mypy found a problem (pytest still runs); "no tests collected" is a failure.
+# gnome-keyring (tests/tools/in_session.sh), so the cache is tested against a real Secret
+# Service. HOME is a throw-away directory for the whole run. Exits with pytest's status,
+# or 1 when ruff or mypy found a problem (pytest still runs) or the keyring daemon died
+# during the run; "no tests collected" is a failure.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,9 +35,7 @@ lint=""
 
 # A private basetemp: other pytest runs of the same user prune /tmp/pytest-of-$USER.
 status=0
-dbus-run-session -- sh -c \
-    'printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; base=$1; shift; exec "$0" -m pytest --basetemp="$base" "$@"' \
-    "$VENV/bin/python" "$TEST_HOME/pytest" "$@" || status=$?
+dbus-run-session -- bash "$REPO/tests/tools/in_session.sh" "$VENV/bin/python" "$TEST_HOME/pytest" "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "tests/run.sh: pytest collected no tests; that is a failure" >&2
     status=1
